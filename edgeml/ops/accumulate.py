@@ -1,0 +1,45 @@
+"""Shared numba routine: int32 accumulators -> requantized, clamped outputs, per output channel.
+
+Conv, depthwise conv and fully connected all end the same way; this is that one place.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from edgeml.quant.requant import (
+    multiply_by_quantized_multiplier,
+    multiply_by_quantized_multiplier_int64,
+)
+
+
+@njit(cache=True)
+def requantize_channels(acc, bias, multiplier, shift, out_zero_point, lo, hi, rounding, out):
+    """acc: (rows, channels) exact sums (float64 or int64); bias: (channels,) int64 or empty.
+
+    Writes clamp(MBQM(acc + bias) + zp) into out (rows, channels), channel c using multiplier[c].
+    """
+    rows, channels = acc.shape
+    has_bias = bias.shape[0] > 0
+    for r in range(rows):
+        for c in range(channels):
+            total = np.int64(acc[r, c])
+            if has_bias:
+                total += bias[c]
+            value = multiply_by_quantized_multiplier(total, multiplier[c], shift[c], rounding) + out_zero_point
+            out[r, c] = min(max(value, lo), hi)
+
+
+@njit(cache=True)
+def requantize_channels_int64(acc, bias, multiplier, shift, out_zero_point, lo, hi, out):
+    """The 16x8 form: 64-bit accumulators and the reduced-multiplier requantization."""
+    rows, channels = acc.shape
+    has_bias = bias.shape[0] > 0
+    for r in range(rows):
+        for c in range(channels):
+            total = np.int64(acc[r, c])
+            if has_bias:
+                total += bias[c]
+            value = multiply_by_quantized_multiplier_int64(total, multiplier[c], shift[c]) + out_zero_point
+            out[r, c] = min(max(value, lo), hi)

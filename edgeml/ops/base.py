@@ -1,0 +1,103 @@
+"""OpSpec: everything edgeml knows about one operator, in one place."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from edgeml.errors import UnsupportedOpError
+from edgeml.ir.graph import Graph, Node, Tensor
+from edgeml.quant.requant import Rounding
+
+
+class Numerics(enum.Enum):
+    """Which reference's integer arithmetic to reproduce. Chosen by the user, carried as data."""
+
+    TFLITE = "tflite"  # ai-edge-litert's builtin reference kernels
+    TFLM = "tflm"  # TensorFlow Lite Micro's reference kernels
+
+    @property
+    def rounding(self) -> Rounding:
+        return Rounding.SINGLE if self is Numerics.TFLITE else Rounding.DOUBLE
+
+
+@dataclass(frozen=True)
+class OpContext:
+    """What an op's prepare step sees: the node in its graph and the numerics to reproduce."""
+
+    graph: Graph
+    node: Node
+    numerics: Numerics
+
+    @property
+    def attrs(self) -> Any:
+        return self.node.attrs
+
+    @property
+    def inputs(self) -> list[Tensor | None]:
+        return self.graph.input_tensors(self.node)
+
+    @property
+    def outputs(self) -> list[Tensor]:
+        return self.graph.output_tensors(self.node)
+
+    def input(self, i: int) -> Tensor:
+        if i >= len(self.node.inputs) or self.node.inputs[i] < 0:
+            raise self.unsupported(f"input {i} is missing")
+        return self.graph.tensors[self.node.inputs[i]]
+
+    def optional_input(self, i: int) -> Tensor | None:
+        if i >= len(self.node.inputs) or self.node.inputs[i] < 0:
+            return None
+        return self.graph.tensors[self.node.inputs[i]]
+
+    def output(self, i: int = 0) -> Tensor:
+        return self.graph.tensors[self.node.outputs[i]]
+
+    def constant(self, i: int) -> np.ndarray:
+        tensor = self.input(i)
+        if tensor.data is None:
+            raise self.unsupported(f"input {i} ({tensor.name}) must be a constant")
+        return tensor.data
+
+    def unsupported(self, why: str) -> UnsupportedOpError:
+        index = self.graph.nodes.index(self.node) if self.node in self.graph.nodes else -1
+        label = self.graph.node_label(index) if index >= 0 else self.node.op
+        return UnsupportedOpError(f"{label}: {why}")
+
+
+Arrays = Sequence[np.ndarray | None]
+PrepareFn = Callable[[OpContext], Any]
+ReferenceFn = Callable[[Any, Arrays], list[np.ndarray]]
+KernelFn = Callable[[Any, Arrays, Sequence[np.ndarray]], None]
+
+
+def _zero(_ctx: OpContext) -> int:
+    return 0
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    """One operator: its preparation, a slow numpy integer reference and the fast numba kernel.
+
+    prepare(ctx) validates the variant (dtypes, quantization, attributes), raising
+    UnsupportedOpError otherwise, and returns the op's typed params: every number the kernels need
+    (multipliers, shifts, clamp bounds, lookup tables), computed once for the chosen numerics.
+    reference(params, inputs) returns fresh output arrays; kernel(params, inputs, outputs) writes
+    into preallocated outputs. Both must agree bit for bit.
+    """
+
+    name: str
+    prepare: PrepareFn
+    reference: ReferenceFn
+    kernel: KernelFn
+    macs: Callable[[OpContext], int] = _zero
+    scratch_bytes: Callable[[OpContext], int] = _zero
+    # (output index, input index) pairs whose storage may be shared when the input dies here.
+    inplace: tuple[tuple[int, int], ...] = ()
+    # True for ops that only reinterpret their input's bytes (reshape, squeeze).
+    alias: bool = False

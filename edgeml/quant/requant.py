@@ -1,0 +1,141 @@
+"""The single definition of integer requantization (multiplier, shift, rounding).
+
+Two rounding modes exist in the references edgeml reproduces:
+
+* SINGLE: one rounding step, (x * m + 2^(n-1)) >> n. ai-edge-litert's builtin kernels are built
+  with TFLITE_SINGLE_ROUNDING and use it.
+* DOUBLE: gemmlowp's SaturatingRoundingDoublingHighMul followed by RoundingDivideByPOT, two
+  rounding steps. TensorFlow Lite Micro uses it.
+
+The rounding mode is data (an int passed to kernels), never a build flag. Scalar helpers are numba
+functions usable inside kernels and from Python; the `*_array` forms are their vectorised numpy twins
+used by the slow references. Tests check the two forms against each other over the int32 range.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+
+import numpy as np
+from numba import njit
+
+INT32_MIN = -(1 << 31)
+INT32_MAX = (1 << 31) - 1
+
+
+class Rounding(enum.IntEnum):
+    SINGLE = 0
+    DOUBLE = 1
+
+
+def quantize_multiplier(real_multiplier: float, rounding: Rounding) -> tuple[int, int]:
+    """Split a positive real multiplier into (int32 mantissa with its point at bit 31, shift)."""
+    if real_multiplier == 0.0:
+        return 0, 0
+    if real_multiplier < 0.0:
+        raise ValueError(f"negative requantization multiplier {real_multiplier}")
+    mantissa, shift = math.frexp(real_multiplier)
+    q_fixed = _round_half_away(mantissa * (1 << 31))
+    if q_fixed == 1 << 31:
+        q_fixed //= 2
+        shift += 1
+    if shift < -31:
+        return 0, 0
+    if rounding is Rounding.SINGLE and shift > 30:
+        return INT32_MAX, 30
+    return int(q_fixed), int(shift)
+
+
+def quantize_multipliers(real_multipliers: np.ndarray, rounding: Rounding) -> tuple[np.ndarray, np.ndarray]:
+    pairs = [quantize_multiplier(float(m), rounding) for m in np.asarray(real_multipliers).reshape(-1)]
+    mult = np.array([p[0] for p in pairs], dtype=np.int64)
+    shift = np.array([p[1] for p in pairs], dtype=np.int64)
+    return mult, shift
+
+
+def quantize_multiplier_smaller_than_one_exp(real_multiplier: float, rounding: Rounding) -> tuple[int, int]:
+    """TFLite's QuantizeMultiplierSmallerThanOneExp: the same split, for multipliers below one."""
+    if not 0.0 < real_multiplier < 1.0:
+        raise ValueError(f"multiplier {real_multiplier} is not in (0, 1)")
+    mult, shift = quantize_multiplier(real_multiplier, rounding)
+    return mult, shift
+
+
+def _round_half_away(x: float) -> int:
+    return int(math.floor(x + 0.5)) if x >= 0 else -int(math.floor(-x + 0.5))
+
+
+@njit(cache=True, inline="always")
+def saturating_rounding_doubling_high_mul(a: int, b: int) -> int:
+    if a == INT32_MIN and b == INT32_MIN:
+        return INT32_MAX
+    ab = np.int64(a) * np.int64(b)
+    nudge = (1 << 30) if ab >= 0 else (1 - (1 << 30))
+    t = ab + nudge
+    # C integer division truncates toward zero.
+    if t >= 0:
+        return t // (1 << 31)
+    return -((-t) // (1 << 31))
+
+
+@njit(cache=True, inline="always")
+def rounding_divide_by_pot(x: int, exponent: int) -> int:
+    mask = (np.int64(1) << exponent) - 1
+    remainder = x & mask
+    threshold = (mask >> 1) + (1 if x < 0 else 0)
+    return (x >> exponent) + (1 if remainder > threshold else 0)
+
+
+@njit(cache=True, inline="always")
+def multiply_by_quantized_multiplier(x: int, multiplier: int, shift: int, rounding: int) -> int:
+    """x * multiplier * 2^(shift - 31), rounded as the chosen reference does (x in int32 range)."""
+    if rounding == 0:
+        total_shift = 31 - shift
+        return (np.int64(x) * np.int64(multiplier) + (np.int64(1) << (total_shift - 1))) >> total_shift
+    left = shift if shift > 0 else 0
+    right = -shift if shift < 0 else 0
+    return rounding_divide_by_pot(saturating_rounding_doubling_high_mul(x * (1 << left), multiplier), right)
+
+
+@njit(cache=True, inline="always")
+def multiply_by_quantized_multiplier_int64(x: int, multiplier: int, shift: int) -> int:
+    """The 64-bit-accumulator form used by 16x8 kernels; identical in both references."""
+    reduced = (multiplier + (1 << 15)) >> 16 if multiplier < 0x7FFF0000 else 0x7FFF
+    total_shift = 15 - shift
+    return (np.int64(x) * np.int64(reduced) + (np.int64(1) << (total_shift - 1))) >> total_shift
+
+
+def multiply_by_quantized_multiplier_array(
+    x: np.ndarray, multiplier: np.ndarray | int, shift: np.ndarray | int, rounding: Rounding
+) -> np.ndarray:
+    """Vectorised twin of multiply_by_quantized_multiplier over int64 arrays (broadcasting)."""
+    x = np.asarray(x, dtype=np.int64)
+    m = np.asarray(multiplier, dtype=np.int64)
+    s = np.asarray(shift, dtype=np.int64)
+    if rounding is Rounding.SINGLE:
+        total = 31 - s
+        return (x * m + (np.int64(1) << (total - 1))) >> total
+    left = np.where(s > 0, s, 0)
+    right = np.where(s < 0, -s, 0)
+    a = x * (np.int64(1) << left)
+    ab = a * m
+    nudge = np.where(ab >= 0, np.int64(1 << 30), np.int64(1 - (1 << 30)))
+    t = ab + nudge
+    high = np.where(t >= 0, t // (1 << 31), -((-t) // (1 << 31)))
+    high = np.where((a == INT32_MIN) & (m == INT32_MIN), INT32_MAX, high)
+    mask = (np.int64(1) << right) - 1
+    remainder = high & mask
+    threshold = (mask >> 1) + (high < 0)
+    return (high >> right) + (remainder > threshold)
+
+
+def multiply_by_quantized_multiplier_int64_array(
+    x: np.ndarray, multiplier: np.ndarray | int, shift: np.ndarray | int
+) -> np.ndarray:
+    x = np.asarray(x, dtype=np.int64)
+    m = np.asarray(multiplier, dtype=np.int64)
+    s = np.asarray(shift, dtype=np.int64)
+    reduced = np.where(m < 0x7FFF0000, (m + (1 << 15)) >> 16, 0x7FFF)
+    total = 15 - s
+    return (x * reduced + (np.int64(1) << (total - 1))) >> total
