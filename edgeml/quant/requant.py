@@ -63,7 +63,7 @@ def quantize_multiplier_smaller_than_one_exp(real_multiplier: float, rounding: R
 
 
 def _round_half_away(x: float) -> int:
-    return int(math.floor(x + 0.5)) if x >= 0 else -int(math.floor(-x + 0.5))
+    return math.floor(x + 0.5) if x >= 0 else -math.floor(-x + 0.5)
 
 
 @njit(cache=True, inline="always")

@@ -1,0 +1,28 @@
+"""Whole zoo models: edgeml's host runtime against TFLite's reference kernels and TFLite Micro."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import assert_bit_exact, assert_kernels_match_references, zoo_path
+
+# (model, references it must match). person_detect: ai-edge-litert refuses it (per-channel
+# quantized_dimension 3 on depthwise weights), so it is compared with TFLite Micro only.
+MODELS = [
+    ("tflm_examples/hello_world_int8.tflite", ("tflite", "tflm")),
+    ("mlperf_tiny/ad01_int8.tflite", ("tflite", "tflm")),
+]
+
+CASES = [(m, ref) for m, refs in MODELS for ref in refs]
+
+
+@pytest.mark.zoo
+@pytest.mark.parametrize(("model", "against"), CASES, ids=[f"{m.split('/')[-1]}-{r}" for m, r in CASES])
+def test_model_bit_exact(model: str, against: str) -> None:
+    assert_bit_exact(zoo_path(model), against, count=10)
+
+
+@pytest.mark.zoo
+@pytest.mark.parametrize("model", [m for m, _ in MODELS], ids=[m.split("/")[-1] for m, _ in MODELS])
+def test_kernels_match_numpy_references(model: str) -> None:
+    for numerics in ("tflite", "tflm"):
+        assert_kernels_match_references(zoo_path(model), numerics, count=1)
