@@ -164,6 +164,12 @@ class _Reader:
             raise ModelFormatError(
                 f"{self.path}: tensor {index} ({name}) has {scale.size} scales but {zero_point.size} zero points"
             )
+        if not np.all(np.isfinite(scale)) or np.any(scale < 0):
+            raise ModelFormatError(
+                f"{self.path}: tensor {index} ({name}) has a negative or non-finite quantization scale"
+            )
+        if np.any(np.abs(zero_point) > 1 << 31):
+            raise ModelFormatError(f"{self.path}: tensor {index} ({name}) has an out-of-range zero point")
         axis = q.scalar(6, "i", 0) if scale.size > 1 else None
         return QuantParams(scale=scale.astype(np.float32), zero_point=zero_point.astype(np.int64), axis=axis)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from edgeml.errors import InputError
+from edgeml.errors import EdgemlError, InputError
 from edgeml.runtime.program import Program
 
 
@@ -49,11 +49,16 @@ def run(program: Program, inputs: Sequence[np.ndarray], *, keep_tensors: bool = 
             values[i] = tensor.data
     for step in program.steps:
         args = [values[i] if i >= 0 else None for i in step.node.inputs]
-        if use_reference:
-            results = step.spec.reference(step.params, args)
-        else:
-            results = [np.empty(graph.tensors[i].shape, graph.tensors[i].dtype.np) for i in step.node.outputs]
-            step.spec.kernel(step.params, args, results)
+        try:
+            if use_reference:
+                results = step.spec.reference(step.params, args)
+            else:
+                results = [np.empty(graph.tensors[i].shape, graph.tensors[i].dtype.np) for i in step.node.outputs]
+                step.spec.kernel(step.params, args, results)
+        except (ValueError, IndexError, ZeroDivisionError, OverflowError) as exc:
+            # Only a model whose declared shapes contradict each other gets here.
+            where = graph.source_path or graph.name
+            raise EdgemlError(f"{where}: {graph.node_label(step.index)} cannot run: {exc}") from None
         for i, value in zip(step.node.outputs, results, strict=True):
             values[i] = value
     outputs = [values[i] for i in graph.outputs]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from edgeml.errors import UnsupportedOpError
+from edgeml.errors import ModelFormatError, UnsupportedOpError
 from edgeml.ir.graph import Graph, Node
 from edgeml.ops.base import Numerics, OpContext, OpSpec
 from edgeml.ops.registry import REGISTRY
@@ -40,6 +40,10 @@ def prepare_program(graph: Graph, numerics: Numerics) -> Program:
         except UnsupportedOpError as exc:
             problems.append(str(exc))
             continue
+        except (ValueError, IndexError, KeyError, ArithmeticError) as exc:
+            # Parameters no valid model has (a corrupted file that still parses).
+            where = graph.source_path or graph.name
+            raise ModelFormatError(f"{where}: {graph.node_label(index)} has invalid parameters: {exc}") from None
         steps.append(PreparedNode(index, node, spec, params))
     if problems:
         where = graph.source_path or graph.name
