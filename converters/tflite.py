@@ -6,10 +6,10 @@ import os
 from pathlib import Path
 
 import numpy as np
+
 from edgeml.converters.flatbuffer import Buffer, Table
 from edgeml.converters.tflite_ops import TFLITE_OPS
 from edgeml.converters.tflite_schema import BUILTIN_OPERATORS, TENSOR_TYPES
-
 from edgeml.errors import EdgemlError, ModelFormatError, UnsupportedOpError
 from edgeml.ir.dtypes import DType
 from edgeml.ir.graph import Graph, Node, Tensor, TensorKind, sha256_bytes

@@ -34,7 +34,8 @@ def variants(data: bytes, count: int, seed: int):
 
 
 def main(path: str, count: int, seed: int) -> int:
-    data = open(path, "rb").read()
+    with open(path, "rb") as f:
+        data = f.read()
     outcomes = {"refused": 0, "ran": 0}
     for what, blob in variants(data, count, seed):
         try:
