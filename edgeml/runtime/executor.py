@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
 from edgeml.errors import EdgemlError, InputError
+from edgeml.ir.graph import TensorKind
 from edgeml.runtime.program import Program
+
+_KERNEL_ERRORS = (ValueError, IndexError, ZeroDivisionError, OverflowError)
 
 
 @dataclass(eq=False)
@@ -28,38 +32,79 @@ def check_inputs(program: Program, inputs: Sequence[np.ndarray]) -> list[np.ndar
         tensor = graph.tensors[index]
         array = np.asarray(array)
         if array.dtype != tensor.dtype.np:
-            raise InputError(
-                f"{where}: input {k} ({tensor.name}) must be {tensor.dtype.value}, got {array.dtype}"
-            )
+            raise InputError(f"{where}: input {k} ({tensor.name}) must be {tensor.dtype.value}, got {array.dtype}")
         if tuple(array.shape) != tuple(tensor.shape):
-            raise InputError(
-                f"{where}: input {k} ({tensor.name}) must have shape {tensor.shape}, got {array.shape}"
-            )
-        checked.append(np.ascontiguousarray(array))
+            raise InputError(f"{where}: input {k} ({tensor.name}) must have shape {tensor.shape}, got {array.shape}")
+        checked.append(array)
     return checked
 
 
-def run(program: Program, inputs: Sequence[np.ndarray], *, keep_tensors: bool = False,
-        use_reference: bool = False) -> RunResult:
-    """Execute every step in order. use_reference swaps the numba kernels for the numpy references."""
+class Runner:
+    """Buffers allocated once and every kernel call bound to its arrays, so a run is a tight loop."""
+
+    def __init__(self, program: Program):
+        graph = program.graph
+        self.program = program
+        self.buffers: dict[int, np.ndarray] = {}
+        for i, tensor in enumerate(graph.tensors):
+            if tensor.data is not None:
+                self.buffers[i] = tensor.data
+            elif tensor.kind is not TensorKind.CONSTANT:
+                self.buffers[i] = np.zeros(tensor.shape, tensor.dtype.np)
+        self.calls: list[Callable[[], None]] = []
+        for step in program.steps:
+            args = [self.buffers[i] if i >= 0 else None for i in step.node.inputs]
+            outs = [self.buffers[i] for i in step.node.outputs]
+            self.calls.append(partial(step.spec.kernel, step.params, args, outs))
+
+    def run(self, inputs: Sequence[np.ndarray], keep_tensors: bool = False) -> RunResult:
+        graph = self.program.graph
+        for index, array in zip(graph.inputs, check_inputs(self.program, inputs), strict=True):
+            self.buffers[index][...] = array
+        tensors: dict[int, np.ndarray] = {}
+        if keep_tensors:
+            tensors = {i: self.buffers[i].copy() for i in graph.inputs}
+        k = 0
+        try:
+            for k, call in enumerate(self.calls):
+                call()
+                if keep_tensors:
+                    for i in self.program.steps[k].node.outputs:
+                        tensors[i] = self.buffers[i].copy()
+        except _KERNEL_ERRORS as exc:
+            raise _kernel_failure(self.program, k, exc) from None
+        return RunResult([self.buffers[i].copy() for i in graph.outputs], tensors)
+
+
+def _kernel_failure(program: Program, step_number: int, exc: Exception) -> EdgemlError:
+    # Only a model whose declared shapes contradict each other gets here.
+    graph = program.graph
+    where = graph.source_path or graph.name
+    return EdgemlError(f"{where}: {graph.node_label(program.steps[step_number].index)} cannot run: {exc}")
+
+
+def run_reference(program: Program, inputs: Sequence[np.ndarray]) -> RunResult:
+    """Every op through its slow numpy reference, fresh arrays throughout."""
     graph = program.graph
     values: dict[int, np.ndarray] = dict(zip(graph.inputs, check_inputs(program, inputs), strict=True))
     for i, tensor in enumerate(graph.tensors):
         if tensor.data is not None:
             values[i] = tensor.data
-    for step in program.steps:
-        args = [values[i] if i >= 0 else None for i in step.node.inputs]
+    for k, step in enumerate(program.steps):
         try:
-            if use_reference:
-                results = step.spec.reference(step.params, args)
-            else:
-                results = [np.empty(graph.tensors[i].shape, graph.tensors[i].dtype.np) for i in step.node.outputs]
-                step.spec.kernel(step.params, args, results)
-        except (ValueError, IndexError, ZeroDivisionError, OverflowError) as exc:
-            # Only a model whose declared shapes contradict each other gets here.
-            where = graph.source_path or graph.name
-            raise EdgemlError(f"{where}: {graph.node_label(step.index)} cannot run: {exc}") from None
-        for i, value in zip(step.node.outputs, results, strict=True):
-            values[i] = value
-    outputs = [values[i] for i in graph.outputs]
-    return RunResult(outputs=outputs, tensors=values if keep_tensors else {})
+            results = step.spec.reference(step.params, [values[i] if i >= 0 else None for i in step.node.inputs])
+        except _KERNEL_ERRORS as exc:
+            raise _kernel_failure(program, k, exc) from None
+        values.update(zip(step.node.outputs, results, strict=True))
+    return RunResult([values[i] for i in graph.outputs], values)
+
+
+def run(program: Program, inputs: Sequence[np.ndarray], *, keep_tensors: bool = False,
+        use_reference: bool = False) -> RunResult:
+    """Execute every step in order. use_reference swaps the numba kernels for the numpy references."""
+    if use_reference:
+        return run_reference(program, inputs)
+    runner = program.__dict__.get("_runner")
+    if runner is None:
+        runner = program.__dict__["_runner"] = Runner(program)
+    return runner.run(inputs, keep_tensors)
