@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from edgeml.ir.dtypes import DType
-from edgeml.ops.accumulate import requantize_channels, requantize_channels_int64
+from edgeml.ops.accumulate import exact_matmul_dtype, requantize_channels, requantize_channels_int64
 from edgeml.ops.base import OpContext, OpSpec
 from edgeml.ops.common import Activation, activation_range, require_dtype, require_quant
 from edgeml.quant.requant import (
@@ -36,7 +36,8 @@ class FullyConnectedParams:
     rounding: Rounding
     wide: bool  # 16x8: 64-bit accumulation and reduced-multiplier requantization
     bias: np.ndarray  # (out_channels,) int64 or empty
-    weights_f64: np.ndarray  # (accum_depth, out_channels): filter + filter_offset, exact in float64
+    # (accum_depth, out_channels): filter + filter_offset, in the narrowest float type that sums exactly.
+    weights_blas: np.ndarray
     accum_depth: int
     output_shape: tuple[int, ...]
 
@@ -80,14 +81,20 @@ def prepare(ctx: OpContext) -> FullyConnectedParams:
         input_offset=-in_q.single_zero_point, filter_offset=filter_offset,
         output_offset=out_q.single_zero_point, multiplier=multiplier, shift=shift, lo=lo, hi=hi,
         rounding=ctx.numerics.rounding, wide=wide, bias=bias,
-        weights_f64=np.ascontiguousarray((weights + filter_offset).T.astype(np.float64)),
+        weights_blas=_blas_weights(x.dtype, -in_q.single_zero_point, (weights + filter_offset).T),
         accum_depth=accum_depth, output_shape=out.shape,
     )
 
 
+def _blas_weights(input_dtype: DType, input_offset: int, weights: np.ndarray) -> np.ndarray:
+    lo, hi = np.iinfo(input_dtype.np).min, np.iinfo(input_dtype.np).max
+    max_abs_input = max(abs(lo + input_offset), abs(hi + input_offset))
+    return np.ascontiguousarray(weights.astype(exact_matmul_dtype(max_abs_input, weights)))
+
+
 def reference(p: FullyConnectedParams, inputs) -> list[np.ndarray]:
     x = inputs[0].astype(np.int64).reshape(-1, p.accum_depth) + p.input_offset
-    w = p.weights_f64.astype(np.int64)
+    w = p.weights_blas.astype(np.int64)
     acc = x @ w
     if p.bias.size:
         acc = acc + p.bias
@@ -100,11 +107,11 @@ def reference(p: FullyConnectedParams, inputs) -> list[np.ndarray]:
 
 
 def kernel(p: FullyConnectedParams, inputs, outputs) -> None:
-    # Integer products summed in float64 are exact (|sum| < 2^53), so BLAS does the MACs.
-    x = inputs[0].reshape(-1, p.accum_depth).astype(np.float64)
+    # Integer products summed in a float type that holds every partial sum exactly: BLAS does the MACs.
+    x = inputs[0].reshape(-1, p.accum_depth).astype(p.weights_blas.dtype)
     if p.input_offset:
         x += p.input_offset
-    acc = x @ p.weights_f64
+    acc = x @ p.weights_blas
     out = outputs[0].reshape(acc.shape)
     if p.wide:
         requantize_channels_int64(acc, p.bias, p.multiplier, p.shift, p.output_offset, p.lo, p.hi, out)
