@@ -7,8 +7,8 @@
 Writes tiny_transformer_int8.tflite (feed-forward activation ReLU) and tiny_transformer_gelu_int8.tflite
 (GELU). Each 8x8 digit is read as a sequence of 8 tokens (rows) of 8 features (pixels scaled to [0, 1]).
 The model is one transformer encoder block: Dense projection to d_model=16 plus a learned position
-embedding, MultiHeadAttention (2 heads, key_dim 8), residual add, LayerNormalization, Dense(32, act) ->
-Dense(16), residual add, LayerNormalization, mean over tokens, Dense(10), softmax. The converted model has
+embedding, MultiHeadAttention (2 heads, key_dim 12), residual add, LayerNormalization, Dense(64, act) ->
+Dense(24), residual add, LayerNormalization, mean over tokens, Dense(10), softmax. The converted model has
 a static batch of 1 and int8 input and output. Keras 3's LayerNormalization may leave a small float
 island (DEQUANTIZE -> NEG -> QUANTIZE); that is kept on purpose. Prints per model the parameter count,
 the float test accuracy, the op counts, the file size and the int8 test accuracy under LiteRT. The
@@ -32,7 +32,7 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
 ROOT = Path(__file__).resolve().parent.parent
-SEQ_LEN, FEATURES, D_MODEL, HEADS, KEY_DIM, D_FF, CLASSES = 8, 8, 16, 2, 8, 32, 10
+SEQ_LEN, FEATURES, D_MODEL, HEADS, KEY_DIM, D_FF, CLASSES = 8, 8, 24, 2, 12, 64, 10
 REPRESENTATIVE_SAMPLES = 200
 VARIANTS = {"tiny_transformer_int8.tflite": "relu", "tiny_transformer_gelu_int8.tflite": "gelu"}
 
