@@ -42,13 +42,24 @@ def random_inputs(graph: Graph, count: int, seed: int) -> list[list[np.ndarray]]
         arrays = []
         for index in graph.inputs:
             tensor = graph.tensors[index]
-            if tensor.dtype.is_float:
+            shape_value = _shape_operand_value(graph, index)
+            if shape_value is not None:
+                arrays.append(shape_value)
+            elif tensor.dtype.is_float:
                 arrays.append(rng.uniform(-1.0, 1.0, tensor.shape).astype(tensor.dtype.np))
             else:
                 info = np.iinfo(tensor.dtype.np)
                 arrays.append(rng.integers(info.min, int(info.max) + 1, tensor.shape, dtype=tensor.dtype.np))
         batches.append(arrays)
     return batches
+
+
+def _shape_operand_value(graph: Graph, index: int) -> np.ndarray | None:
+    """A model input that an op reads as its output shape (TRANSPOSE_CONV's input 0) must hold that shape."""
+    for node in graph.nodes:
+        if node.op == "TRANSPOSE_CONV" and node.inputs and node.inputs[0] == index:
+            return np.array(graph.tensors[node.outputs[0]].shape, dtype=np.int32)
+    return None
 
 
 def open_reference(graph: Graph, against: str) -> ReferenceRuntime:

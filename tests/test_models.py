@@ -10,6 +10,25 @@ from conftest import assert_bit_exact, assert_kernels_match_references, zoo_path
 MODELS = [
     ("tflm_examples/hello_world_int8.tflite", ("tflite", "tflm")),
     ("mlperf_tiny/ad01_int8.tflite", ("tflite", "tflm")),
+    ("tflm_examples/simple_add_model.tflite", ("tflite", "tflm")),
+    ("mlperf_tiny/model_ToyCar_quant_fullint_micro.tflite", ("tflite", "tflm")),
+    ("tflm_integration_tests/add1.tflite", ("tflite", "tflm")),
+    ("tflm_integration_tests/sub1.tflite", ("tflite", "tflm")),
+    ("tflm_integration_tests/leaky_relu1.tflite", ("tflite", "tflm")),
+    ("tflm_integration_tests/quantize0.tflite", ("tflite", "tflm")),
+    ("tflm_integration_tests/quantize1.tflite", ("tflite", "tflm")),
+    ("mlperf_tiny/kws_ref_model.tflite", ("tflite", "tflm")),
+    ("mlperf_tiny/vww_96_int8.tflite", ("tflite", "tflm")),
+    ("mlperf_tiny/pretrainedResnet_quant.tflite", ("tflite", "tflm")),
+    ("tflm_examples/micro_speech_quantized.tflite", ("tflite", "tflm")),
+    ("tflm_examples/mobilenet_v2_quantized_1x3x224x224.tflite", ("tflite", "tflm")),
+    ("tflm_integration_tests/pad0.tflite", ("tflite", "tflm")),
+    ("tflm_integration_tests/strided_slice0.tflite", ("tflite", "tflm")),
+    ("mlperf_tiny/pretrainedResnet_large_int8.tflite", ("tflite", "tflm")),
+    ("mlperf_tiny/str_ww_ref_model.tflite", ("tflite", "tflm")),
+    ("tflm_examples/person_detect.tflite", ("tflm",)),
+    ("tflm_integration_tests/conv0.tflite", ("tflite", "tflm")),
+    ("tflm_integration_tests/transpose_conv0.tflite", ("tflite", "tflm")),
 ]
 
 CASES = [(m, ref) for m, refs in MODELS for ref in refs]

@@ -10,6 +10,7 @@ import numpy as np
 
 from edgeml.errors import EdgemlError, InputError
 from edgeml.ir.graph import TensorKind
+from edgeml.runtime.blas import OneBlasThread
 from edgeml.runtime.program import Program
 
 _KERNEL_ERRORS = (ValueError, IndexError, ZeroDivisionError, OverflowError)
@@ -66,11 +67,12 @@ class Runner:
             tensors = {i: self.buffers[i].copy() for i in graph.inputs}
         k = 0
         try:
-            for k, call in enumerate(self.calls):
-                call()
-                if keep_tensors:
-                    for i in self.program.steps[k].node.outputs:
-                        tensors[i] = self.buffers[i].copy()
+            with OneBlasThread():
+                for k, call in enumerate(self.calls):
+                    call()
+                    if keep_tensors:
+                        for i in self.program.steps[k].node.outputs:
+                            tensors[i] = self.buffers[i].copy()
         except _KERNEL_ERRORS as exc:
             raise _kernel_failure(self.program, k, exc) from None
         return RunResult([self.buffers[i].copy() for i in graph.outputs], tensors)

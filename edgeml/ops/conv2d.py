@@ -1,0 +1,100 @@
+"""CONV_2D: int8 (per-channel or per-tensor weights) and 16x8, any stride, dilation and padding.
+
+Kernel: im2col into a reused float matrix, then one BLAS matmul with the weights. The sums are
+integers that the chosen float type provably holds exactly (float32 when a bound from the actual
+weights fits 24 bits, else float64), so the result equals the references' int32 / int64
+accumulators bit for bit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from edgeml.ops.base import OpContext, OpSpec
+from edgeml.ops.common import Activation, Padding
+from edgeml.ops.conv_common import (
+    CONV_ROUNDING,
+    ConvGeometry,
+    ConvQuant,
+    activation_dtypes,
+    check_scratch,
+    conv_quant,
+    exact_float_dtype,
+    forward_geometry,
+    im2col,
+    requantize_reference,
+    requantize_rows,
+    require_rank4,
+    valid_taps,
+)
+
+
+@dataclass(frozen=True)
+class Conv2DAttrs:
+    padding: Padding = Padding.SAME
+    stride_w: int = 0
+    stride_h: int = 0
+    activation: Activation = Activation.NONE
+    dilation_w: int = 1
+    dilation_h: int = 1
+
+
+@dataclass(frozen=True, eq=False)
+class Conv2DParams:
+    geometry: ConvGeometry
+    quant: ConvQuant
+    weights: np.ndarray  # (out_c, filter_h, filter_w, in_c) int8, as stored
+    weights_float: np.ndarray  # (filter_h * filter_w * in_c, out_c), float32 or float64 (exact_float_dtype)
+    cols: np.ndarray  # scratch: (rows, filter_h * filter_w * in_c), same float type
+    acc: np.ndarray  # scratch: (rows, out_c), same float type
+
+
+def prepare(ctx: OpContext) -> Conv2DParams:
+    attrs: Conv2DAttrs = ctx.attrs
+    x, w, out = ctx.input(0), ctx.input(1), ctx.output()
+    wide = activation_dtypes(ctx, x, w, out)
+    weights = ctx.constant(1)
+    out_c, filter_h, filter_w, filter_in_c = require_rank4(ctx, w, "weights")
+    g = forward_geometry(ctx, x, out, filter_h, filter_w, out_c, attrs.padding, attrs.stride_h, attrs.stride_w,
+                         attrs.dilation_h, attrs.dilation_w)
+    if filter_in_c != g.in_c:
+        raise ctx.unsupported(f"weights have {filter_in_c} input channels, input has {g.in_c} "
+                              "(grouped convolution is not supported)")
+    quant = conv_quant(ctx, x, w, out, ctx.optional_input(2), out_c, 0, attrs.activation, wide, CONV_ROUNDING)
+    depth = filter_h * filter_w * g.in_c
+    check_scratch(ctx, (g.rows, depth), (g.rows, out_c), (depth, out_c))
+    matrix = weights.reshape(out_c, depth).T.astype(np.int64)
+    dtype = exact_float_dtype(ctx, np.abs(matrix).sum(axis=0), x.dtype.np, quant.input_offset)
+    return Conv2DParams(
+        geometry=g, quant=quant, weights=weights, weights_float=np.ascontiguousarray(matrix.astype(dtype)),
+        cols=np.zeros((g.rows, depth), dtype), acc=np.zeros((g.rows, out_c), dtype),
+    )
+
+
+def reference(p: Conv2DParams, inputs) -> list[np.ndarray]:
+    # One filter tap at a time over the whole image: acc += x[taps in the image] . w[:, ky, kx, :].
+    g = p.geometry
+    x = inputs[0].astype(np.int64) + p.quant.input_offset
+    w = p.weights.astype(np.int64)
+    acc = np.zeros((g.batches, g.out_h, g.out_w, g.out_c), np.int64)
+    for ky, kx, oy, iy, ox, ix in valid_taps(g):
+        acc[:, oy[:, None], ox[None, :], :] += x[:, iy][:, :, ix] @ w[:, ky, kx, :].T
+    return [requantize_reference(acc, p.quant, inputs[0].dtype)]
+
+
+def kernel(p: Conv2DParams, inputs, outputs) -> None:
+    g = p.geometry
+    im2col(inputs[0], p.quant.input_offset, g.out_h, g.out_w, g.stride_h, g.stride_w, g.dilation_h, g.dilation_w,
+           g.pad_h, g.pad_w, g.filter_h, g.filter_w, p.cols)
+    np.matmul(p.cols, p.weights_float, out=p.acc)
+    requantize_rows(p.acc, p.quant, outputs[0])
+
+
+def macs(ctx: OpContext) -> int:
+    w = ctx.input(1)
+    return ctx.output().num_elements * int(np.prod(w.shape[1:]))
+
+
+SPEC = OpSpec(name="CONV_2D", prepare=prepare, reference=reference, kernel=kernel, macs=macs)

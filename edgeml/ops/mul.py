@@ -1,0 +1,126 @@
+"""MUL: int8 and int16 (zero points of 0), with broadcasting.
+
+out = clamp(MBQM((a - za) * (b - zb)) + z_out). The references derive the one multiplier
+s_a * s_b / s_out differently: TFLite multiplies and divides the float32 scales in float32,
+TFLite Micro in double. int8 runs as one table of all 256 x 256 results.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+from edgeml.ir.dtypes import DType
+from edgeml.ops.base import Numerics, OpContext, OpSpec
+from edgeml.ops.common import Activation, activation_range
+from edgeml.ops.elementwise import (
+    ELEMENTWISE_ROUNDING,
+    BroadcastPlan,
+    broadcast_int64,
+    per_tensor_quant,
+    prepare_binary,
+    run_lookup2d,
+)
+from edgeml.quant.requant import (
+    Rounding,
+    multiply_by_quantized_multiplier,
+    multiply_by_quantized_multiplier_array,
+    quantize_multiplier,
+)
+
+
+@dataclass(frozen=True)
+class MulAttrs:
+    activation: Activation = Activation.NONE
+
+
+@dataclass(frozen=True, eq=False)
+class MulParams:
+    plan: BroadcastPlan
+    offsets: tuple[int, int]
+    multiplier: int
+    shift: int
+    output_offset: int
+    lo: int
+    hi: int
+    rounding: Rounding
+    table: np.ndarray  # int8: every (a, b) result; int16: empty
+
+
+def real_multiplier(ctx: OpContext, s1: float, s2: float, s_out: float) -> float:
+    if ctx.numerics is Numerics.TFLITE:
+        return float(np.float32(s1) * np.float32(s2) / np.float32(s_out))
+    return s1 * s2 / s_out
+
+
+def prepare(ctx: OpContext) -> MulParams:
+    plan = prepare_binary(ctx, DType.INT8, DType.INT16)
+    a, b, out = ctx.input(0), ctx.input(1), ctx.output()
+    if out.dtype is not a.dtype:
+        raise ctx.unsupported(f"output is {out.dtype.value}, inputs are {a.dtype.value}")
+    (s1, z1), (s2, z2) = per_tensor_quant(ctx, a, "input 0"), per_tensor_quant(ctx, b, "input 1")
+    s_out, z_out = per_tensor_quant(ctx, out, "output")
+    if a.dtype is DType.INT16 and (z1, z2, z_out) != (0, 0, 0):
+        raise ctx.unsupported("int16 operands need zero points of 0")
+    attrs: MulAttrs = ctx.attrs or MulAttrs()
+    lo, hi = activation_range(ctx, attrs.activation, out)
+    rounding = ELEMENTWISE_ROUNDING
+    try:
+        multiplier, shift = quantize_multiplier(real_multiplier(ctx, s1, s2, s_out), rounding)
+    except ValueError as exc:
+        raise ctx.unsupported(str(exc)) from None
+    table = (_pair_table(-z1, -z2, multiplier, shift, z_out, lo, hi, int(rounding))
+             if a.dtype is DType.INT8 else np.zeros(0, np.int8))
+    return MulParams(plan, (-z1, -z2), multiplier, shift, z_out, lo, hi, rounding, table)
+
+
+@njit(cache=True, inline="always")
+def _mul_one(x1, x2, multiplier, shift, offset, lo, hi, rounding):
+    value = multiply_by_quantized_multiplier(x1 * x2, multiplier, shift, rounding) + offset
+    return min(max(value, lo), hi)
+
+
+@njit(cache=True)
+def _pair_table(offset1, offset2, multiplier, shift, offset, lo, hi, rounding):
+    table = np.empty(256 * 256, np.int8)
+    for i in range(256):
+        for j in range(256):
+            table[i * 256 + j] = _mul_one(i - 128 + offset1, j - 128 + offset2, multiplier, shift, offset, lo, hi,
+                                          rounding)
+    return table
+
+
+@njit(cache=True)
+def _mul_int16(a, b, a_starts, b_starts, run_length, a_step, b_step, multiplier, shift, offset, lo, hi,
+               rounding, out):
+    for r in range(a_starts.shape[0]):
+        a0, b0, o0 = a_starts[r], b_starts[r], r * run_length
+        for i in range(run_length):
+            out[o0 + i] = _mul_one(np.int64(a[a0 + i * a_step]), np.int64(b[b0 + i * b_step]), multiplier, shift,
+                                   offset, lo, hi, rounding)
+
+
+def reference(p: MulParams, inputs) -> list[np.ndarray]:
+    a, b = broadcast_int64(inputs[0], inputs[1])
+    product = (a + p.offsets[0]) * (b + p.offsets[1])
+    value = multiply_by_quantized_multiplier_array(product, p.multiplier, p.shift, p.rounding) + p.output_offset
+    return [np.clip(value, p.lo, p.hi).astype(inputs[0].dtype)]
+
+
+def kernel(p: MulParams, inputs, outputs) -> None:
+    a, b, out = inputs[0], inputs[1], outputs[0]
+    if a.dtype == np.int8:
+        run_lookup2d(p.plan, p.table, a, b, out)
+        return
+    plan = p.plan
+    _mul_int16(a.reshape(-1), b.reshape(-1), plan.a_starts, plan.b_starts, plan.run_length, plan.a_step,
+               plan.b_step, p.multiplier, p.shift, p.output_offset, p.lo, p.hi, int(p.rounding), out.reshape(-1))
+
+
+def macs(ctx: OpContext) -> int:
+    return ctx.output().num_elements
+
+
+SPEC = OpSpec(name="MUL", prepare=prepare, reference=reference, kernel=kernel, macs=macs)
