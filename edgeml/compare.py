@@ -9,6 +9,7 @@ import numpy as np
 
 from edgeml.ir.graph import Graph
 from edgeml.ops.base import Numerics
+from edgeml.ops.registry import REGISTRY
 from edgeml.references import ReferenceRuntime, get_reference
 from edgeml.runtime.executor import run
 from edgeml.runtime.program import Program, prepare_program
@@ -55,10 +56,12 @@ def random_inputs(graph: Graph, count: int, seed: int) -> list[list[np.ndarray]]
 
 
 def _shape_operand_value(graph: Graph, index: int) -> np.ndarray | None:
-    """A model input that an op reads as its output shape (TRANSPOSE_CONV's input 0) must hold that shape."""
+    """A model input that an op reads as its output shape must hold that shape (see OpSpec.shape_operand)."""
     for node in graph.nodes:
-        if node.op == "TRANSPOSE_CONV" and node.inputs and node.inputs[0] == index:
-            return np.array(graph.tensors[node.outputs[0]].shape, dtype=np.int32)
+        spec = REGISTRY.get(node.op)
+        operand = spec.shape_operand if spec else None
+        if operand is not None and operand < len(node.inputs) and node.inputs[operand] == index:
+            return np.array(graph.tensors[node.outputs[0]].shape, dtype=graph.tensors[index].dtype.np)
     return None
 
 

@@ -101,3 +101,6 @@ class OpSpec:
     inplace: tuple[tuple[int, int], ...] = ()
     # True for ops that only reinterpret their input's bytes (reshape, squeeze).
     alias: bool = False
+    # Index of an input that carries the op's output shape (TRANSPOSE_CONV), or None. When such an
+    # input is a model input, it must hold exactly that shape: random test data would be nonsense.
+    shape_operand: int | None = None

@@ -169,4 +169,4 @@ def scratch_bytes(ctx: OpContext) -> int:
 
 
 SPEC = OpSpec(name="TRANSPOSE_CONV", prepare=prepare, reference=reference, kernel=kernel, macs=macs,
-              scratch_bytes=scratch_bytes)
+              scratch_bytes=scratch_bytes, shape_operand=0)
