@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from edgeml.converters.flatbuffer import Table
-
 from edgeml.ops.add_sub import AddSubAttrs
 from edgeml.ops.batch_matmul import BatchMatMulAttrs
 from edgeml.ops.common import Activation, Padding

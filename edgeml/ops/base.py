@@ -22,6 +22,8 @@ class Numerics(enum.Enum):
 
     @property
     def rounding(self) -> Rounding:
+        """The rounding of MultiplyByQuantizedMultiplier in this reference's FULLY_CONNECTED-style
+        kernels; ops whose reference rounds otherwise say so in their own module."""
         return Rounding.SINGLE if self is Numerics.TFLITE else Rounding.DOUBLE
 
 

@@ -2,10 +2,14 @@
 
 Two rounding modes exist in the references edgeml reproduces:
 
-* SINGLE: one rounding step, (x * m + 2^(n-1)) >> n. ai-edge-litert's builtin kernels are built
-  with TFLITE_SINGLE_ROUNDING and use it.
+* SINGLE: one rounding step, (x * m + 2^(n-1)) >> n (TFLITE_SINGLE_ROUNDING).
 * DOUBLE: gemmlowp's SaturatingRoundingDoublingHighMul followed by RoundingDivideByPOT, two
-  rounding steps. TensorFlow Lite Micro uses it.
+  rounding steps.
+
+Which one a reference uses is a property of the reference *and the op*, measured op by op against
+the installed runtimes: TensorFlow Lite Micro rounds twice everywhere; ai-edge-litert's reference
+kernels round once in FULLY_CONNECTED (Numerics.rounding) but twice in convolutions and element-wise
+ops (see conv_common.CONV_ROUNDING and elementwise.ELEMENTWISE_ROUNDING).
 
 The rounding mode is data (an int passed to kernels), never a build flag. Scalar helpers are numba
 functions usable inside kernels and from Python; the `*_array` forms are their vectorised numpy twins
