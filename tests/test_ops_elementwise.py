@@ -47,7 +47,7 @@ def test_zoo_model_bit_exact_with_both_references(model: str) -> None:
     path = zoo_path(model)
     for against in ("tflite", "tflm"):
         assert_bit_exact(path, against, count=3)
-    assert_kernels_match_references(path, "tflite", count=1)
+        assert_kernels_match_references(path, against, count=1)
 
 
 @pytest.mark.parametrize("model", ["tiny_transformer_int8.tflite", "tiny_transformer_gelu_int8.tflite"])
