@@ -8,8 +8,9 @@ Two rounding modes exist in the references edgeml reproduces:
 
 Which one a reference uses is a property of the reference *and the op*, measured op by op against
 the installed runtimes: TensorFlow Lite Micro rounds twice everywhere; ai-edge-litert's reference
-kernels round once in FULLY_CONNECTED (Numerics.rounding) but twice in convolutions and element-wise
-ops (see conv_common.CONV_ROUNDING and elementwise.ELEMENTWISE_ROUNDING).
+kernels round once in FULLY_CONNECTED (Numerics.rounding) but twice in convolutions, element-wise
+ops, MEAN and BATCH_MATMUL (conv_common.CONV_ROUNDING, elementwise.ELEMENTWISE_ROUNDING,
+mean.MEAN_ROUNDING, batch_matmul.BATCH_MATMUL_ROUNDING).
 
 The rounding mode is data (an int passed to kernels), never a build flag. Scalar helpers are numba
 functions usable inside kernels and from Python; the `*_array` forms are their vectorised numpy twins
