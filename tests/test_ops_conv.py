@@ -344,3 +344,51 @@ def test_transpose_conv_output_shape_input_is_checked(tmp_path: Path) -> None:
     inputs[shape_position] = np.array([1, 7, 7, 2], np.int32)
     with pytest.raises(EdgemlError, match="output shape"):
         run(program, inputs)
+
+
+# ---------------------------------------------------------------------------------------------
+# Fast-path helpers against the single definitions they must equal.
+
+
+def test_branchless_double_rounding_equals_multiply_by_quantized_multiplier() -> None:
+    from numba import njit
+
+    from edgeml.quant.requant import (
+        multiply_by_quantized_multiplier,
+        multiply_by_quantized_multiplier_double_branchless,
+    )
+
+    @njit
+    def mismatches(xs, multipliers, shifts):
+        bad = 0
+        for i in range(xs.shape[0]):
+            for j in range(multipliers.shape[0]):
+                fast = multiply_by_quantized_multiplier_double_branchless(xs[i], multipliers[j], shifts[j])
+                bad += fast != multiply_by_quantized_multiplier(xs[i], multipliers[j], shifts[j], 1)
+        return bad
+
+    rng = np.random.default_rng(0)
+    edges = np.array([-(1 << 31), -(1 << 31) + 1, -1, 0, 1, (1 << 31) - 1], np.int64)
+    xs = np.concatenate([edges, rng.integers(-(1 << 31), 1 << 31, 20000), rng.integers(-4096, 4096, 2000)])
+    shifts = np.arange(-31, 8, dtype=np.int64)
+    multipliers = np.concatenate([[0, 1 << 30, (1 << 31) - 1], rng.integers(1 << 30, 1 << 31, shifts.size - 3)])
+    assert mismatches(xs, multipliers.astype(np.int64), shifts) == 0
+
+
+@pytest.mark.parametrize("numerics", REFERENCES)
+def test_fully_connected_integer_dot_path_equals_blas_path(numerics: str) -> None:
+    from dataclasses import replace
+
+    from edgeml.ops import fully_connected
+
+    path = zoo_path("mlperf_tiny/ad01_int8.tflite")
+    program = prepare_program(load(path), Numerics(numerics))
+    rng = np.random.default_rng(1)
+    for step in program.steps:
+        p = step.params
+        assert p.weights_int is not None  # batch-1 int8 layers take the integer dot path
+        x = rng.integers(-128, 128, (1, p.accum_depth)).astype(np.int8)
+        fast, slow = np.zeros(p.output_shape, np.int8), np.zeros(p.output_shape, np.int8)
+        fully_connected.kernel(p, [x], [fast])
+        fully_connected.kernel(replace(p, weights_int=None, bias_folded=None), [x], [slow])
+        np.testing.assert_array_equal(fast, slow)

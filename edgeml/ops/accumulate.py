@@ -10,6 +10,7 @@ from numba import njit
 
 from edgeml.quant.requant import (
     multiply_by_quantized_multiplier,
+    multiply_by_quantized_multiplier_double_branchless,
     multiply_by_quantized_multiplier_int64,
 )
 
@@ -31,19 +32,29 @@ def exact_matmul_dtype(max_abs_input: int, weights: np.ndarray) -> np.dtype:
 
 @njit(cache=True)
 def requantize_channels(acc, bias, multiplier, shift, out_zero_point, lo, hi, rounding, out):
-    """acc: (rows, channels) exact sums (float64 or int64); bias: (channels,) int64 or empty.
+    """acc: (rows, channels) exact sums (float or int); bias: (channels,) int64 or empty.
 
     Writes clamp(MBQM(acc + bias) + zp) into out (rows, channels), channel c using multiplier[c].
+    One branch-free loop per rounding mode and bias presence, so that LLVM vectorises the channels.
     """
     rows, channels = acc.shape
     has_bias = bias.shape[0] > 0
     for r in range(rows):
-        for c in range(channels):
-            total = np.int64(acc[r, c])
-            if has_bias:
-                total += bias[c]
-            value = multiply_by_quantized_multiplier(total, multiplier[c], shift[c], rounding) + out_zero_point
-            out[r, c] = min(max(value, lo), hi)
+        if rounding == 0:
+            for c in range(channels):
+                total = np.int64(acc[r, c]) + (bias[c] if has_bias else 0)
+                value = multiply_by_quantized_multiplier(total, multiplier[c], shift[c], 0) + out_zero_point
+                out[r, c] = min(max(value, lo), hi)
+        elif has_bias:
+            for c in range(channels):
+                total = np.int64(acc[r, c]) + bias[c]
+                value = multiply_by_quantized_multiplier_double_branchless(total, multiplier[c], shift[c])
+                out[r, c] = min(max(value + out_zero_point, lo), hi)
+        else:
+            for c in range(channels):
+                value = multiply_by_quantized_multiplier_double_branchless(np.int64(acc[r, c]), multiplier[c],
+                                                                           shift[c])
+                out[r, c] = min(max(value + out_zero_point, lo), hi)
 
 
 @njit(cache=True)

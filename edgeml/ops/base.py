@@ -76,6 +76,7 @@ Arrays = Sequence[np.ndarray | None]
 PrepareFn = Callable[[OpContext], Any]
 ReferenceFn = Callable[[Any, Arrays], list[np.ndarray]]
 KernelFn = Callable[[Any, Arrays, Sequence[np.ndarray]], None]
+BindFn = Callable[[Any, Arrays, Sequence[np.ndarray]], Callable[[], None]]
 
 
 def _zero(_ctx: OpContext) -> int:
@@ -106,3 +107,7 @@ class OpSpec:
     # Index of an input that carries the op's output shape (TRANSPOSE_CONV), or None. When such an
     # input is a model input, it must hold exactly that shape: random test data would be nonsense.
     shape_operand: int | None = None
+    # Optional: bind(params, inputs, outputs) returns a no-argument call equivalent to
+    # kernel(params, inputs, outputs) for these very arrays, with everything resolvable resolved once
+    # (views, argument tuples), for the runner's loop. None: the runner binds the kernel itself.
+    bind: BindFn | None = None

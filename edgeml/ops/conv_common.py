@@ -9,8 +9,9 @@ bias) accumulate in int64 and requantize with the reduced 16-bit multiplier, ide
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from numba import njit
@@ -231,6 +232,16 @@ def requantize_rows(acc: np.ndarray, q: ConvQuant, out: np.ndarray) -> None:
     else:
         requantize_channels(acc, q.bias, q.multiplier, q.shift, q.output_offset, q.lo, q.hi, int(q.rounding),
                             out2d)
+
+
+def requantize_rows_call(acc: np.ndarray, q: ConvQuant, out: np.ndarray) -> Callable[[], None]:
+    """requantize_rows(acc, q, out) with its arguments resolved once."""
+    out2d = out.reshape(acc.shape)
+    if q.wide:
+        return partial(requantize_channels_int64, acc, q.bias, q.multiplier, q.shift, q.output_offset, q.lo, q.hi,
+                       out2d)
+    return partial(requantize_channels, acc, q.bias, q.multiplier, q.shift, q.output_offset, q.lo, q.hi,
+                   int(q.rounding), out2d)
 
 
 @njit(cache=True)

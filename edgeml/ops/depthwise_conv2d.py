@@ -8,11 +8,14 @@ single input channel the op is an ordinary convolution and runs as im2col + BLAS
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 from numba import njit
 
+from edgeml.ops.accumulate import requantize_channels, requantize_channels_int64
 from edgeml.ops.base import OpContext, OpSpec
 from edgeml.ops.common import Activation, Padding
 from edgeml.ops.conv_common import (
@@ -30,7 +33,6 @@ from edgeml.ops.conv_common import (
     require_rank4,
     valid_taps,
 )
-from edgeml.quant.requant import multiply_by_quantized_multiplier, multiply_by_quantized_multiplier_int64
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,7 @@ class DepthwiseConv2DParams:
     depth_multiplier: int
     weights: np.ndarray  # (filter_h, filter_w, out_c) int8, as stored
     weights_rows: np.ndarray  # (filter_h, filter_w, out_w * out_c): each tap tiled along a row, accumulator type
-    acc: np.ndarray  # scratch: (out_w * out_c,) accumulators of one output row (int32; int64 for 16x8)
+    acc: np.ndarray  # scratch: (out_h * out_w * out_c,) accumulators of one image (int32; int64 for 16x8)
     # One input channel (e.g. micro_speech): the op is a plain convolution, run as im2col + BLAS.
     as_conv: ConvAsMatmul | None
 
@@ -97,7 +99,8 @@ def prepare(ctx: OpContext) -> DepthwiseConv2DParams:
     taps = weights.reshape(filter_h, filter_w, out_c)
     return DepthwiseConv2DParams(
         geometry=g, quant=quant, depth_multiplier=depth_multiplier, weights=taps,
-        weights_rows=np.tile(taps.astype(acc_dtype), (1, 1, g.out_w)), acc=np.zeros(g.out_w * out_c, acc_dtype),
+        weights_rows=np.tile(taps.astype(acc_dtype), (1, 1, g.out_w)),
+        acc=np.zeros(g.out_h * g.out_w * out_c, acc_dtype),
         as_conv=single_channel_as_conv(ctx, g, taps, quant, x.dtype.np),
     )
 
@@ -117,7 +120,9 @@ def reference(p: DepthwiseConv2DParams, inputs) -> list[np.ndarray]:
 @njit(cache=True)
 def depthwise(x, w_rows, input_offset, depth_multiplier, stride_h, stride_w, dilation_h, dilation_w, pad_h, pad_w,
               bias, multiplier, shift, output_offset, lo, hi, rounding, wide, acc, out):
-    """One output row at a time; x is (batches, in_h, in_w, in_c), out (batches, out_h, out_w, out_c).
+    """x is (batches, in_h, in_w, in_c), out (batches, out_h, out_w, out_c); acc holds one image.
+
+    Accumulates one output row at a time, then requantizes the whole image in one vectorised loop.
 
     w_rows[ky, kx] holds the tap's out_c weights tiled out_w times, so that with stride 1 and
     depth multiplier 1 a tap is one long contiguous multiply-add over the whole row.
@@ -130,10 +135,10 @@ def depthwise(x, w_rows, input_offset, depth_multiplier, stride_h, stride_w, dil
     flat_x = x.reshape(-1)
     flat_w = w_rows.reshape(-1)
     flat_out = out.reshape(-1)
-    has_bias = bias.shape[0] > 0
     for b in range(batches):
+        acc[:] = 0
         for oy in range(out_h):
-            acc[:] = 0
+            row_acc = acc[oy * out_row:(oy + 1) * out_row]
             for ky in range(filter_h):
                 iy = oy * stride_h - pad_h + ky * dilation_h
                 if iy < 0 or iy >= in_h:
@@ -150,7 +155,7 @@ def depthwise(x, w_rows, input_offset, depth_multiplier, stride_h, stride_w, dil
                         start = ox_lo * out_c
                         src = x_row + (ox_lo + offset_x) * in_c
                         for j in range((ox_hi - ox_lo) * out_c):
-                            acc[np.uintp(start + j)] += flat_w[np.uintp(w_tap + start + j)] * (
+                            row_acc[np.uintp(start + j)] += flat_w[np.uintp(w_tap + start + j)] * (
                                 flat_x[np.uintp(src + j)] + input_offset)
                         continue
                     for ox in range(ox_lo, ox_hi):
@@ -158,25 +163,22 @@ def depthwise(x, w_rows, input_offset, depth_multiplier, stride_h, stride_w, dil
                         dst = ox * out_c
                         if depth_multiplier == 1:
                             for c in range(out_c):
-                                acc[np.uintp(dst + c)] += flat_w[np.uintp(w_tap + c)] * (
+                                row_acc[np.uintp(dst + c)] += flat_w[np.uintp(w_tap + c)] * (
                                     flat_x[np.uintp(src + c)] + input_offset)
                         else:
                             for ic in range(in_c):
                                 value = flat_x[np.uintp(src + ic)] + input_offset
                                 base = ic * depth_multiplier
                                 for m in range(depth_multiplier):
-                                    acc[np.uintp(dst + base + m)] += flat_w[np.uintp(w_tap + base + m)] * value
-            out_start = (b * out_h + oy) * out_row
-            for ox in range(out_w):
-                for c in range(out_c):
-                    total = np.int64(acc[ox * out_c + c])
-                    if has_bias:
-                        total += bias[c]
-                    if wide:
-                        scaled = multiply_by_quantized_multiplier_int64(total, multiplier[c], shift[c])
-                    else:
-                        scaled = multiply_by_quantized_multiplier(total, multiplier[c], shift[c], rounding)
-                    flat_out[np.uintp(out_start + ox * out_c + c)] = min(max(scaled + output_offset, lo), hi)
+                                    row_acc[np.uintp(dst + base + m)] += flat_w[np.uintp(w_tap + base + m)] * value
+        # Requantize the whole image at once: one long vectorised loop over (pixel, channel).
+        image = out_h * out_row
+        image_acc = acc.reshape((out_h * out_w, out_c))
+        image_out = flat_out[b * image:(b + 1) * image].reshape((out_h * out_w, out_c))
+        if wide:
+            requantize_channels_int64(image_acc, bias, multiplier, shift, output_offset, lo, hi, image_out)
+        else:
+            requantize_channels(image_acc, bias, multiplier, shift, output_offset, lo, hi, rounding, image_out)
 
 
 def kernel(p: DepthwiseConv2DParams, inputs, outputs) -> None:
@@ -193,9 +195,20 @@ def kernel(p: DepthwiseConv2DParams, inputs, outputs) -> None:
               int(q.rounding), q.wide, p.acc, outputs[0])
 
 
+def bind(p: DepthwiseConv2DParams, inputs, outputs) -> Callable[[], None]:
+    """The kernel with its arguments resolved once."""
+    g, q = p.geometry, p.quant
+    if p.as_conv is not None:
+        return partial(kernel, p, inputs, outputs)
+    return partial(depthwise, inputs[0], p.weights_rows, q.input_offset, p.depth_multiplier, g.stride_h, g.stride_w,
+                   g.dilation_h, g.dilation_w, g.pad_h, g.pad_w, q.bias, q.multiplier, q.shift, q.output_offset, q.lo,
+                   q.hi, int(q.rounding), q.wide, p.acc, outputs[0])
+
+
 def macs(ctx: OpContext) -> int:
     w = ctx.input(1)
     return ctx.output().num_elements * int(np.prod(w.shape[1:3]))
 
 
-SPEC = OpSpec(name="DEPTHWISE_CONV_2D", prepare=prepare, reference=reference, kernel=kernel, macs=macs)
+SPEC = OpSpec(name="DEPTHWISE_CONV_2D", prepare=prepare, reference=reference, kernel=kernel, macs=macs,
+              bind=bind)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
+from numba import njit
 
 from edgeml.ir.dtypes import DType
 from edgeml.ops.accumulate import exact_matmul_dtype, requantize_channels, requantize_channels_int64
@@ -12,6 +15,7 @@ from edgeml.ops.base import OpContext, OpSpec
 from edgeml.ops.common import Activation, activation_range, require_dtype, require_quant
 from edgeml.quant.requant import (
     Rounding,
+    multiply_by_quantized_multiplier,
     multiply_by_quantized_multiplier_array,
     multiply_by_quantized_multiplier_int64_array,
     quantize_multipliers,
@@ -40,6 +44,10 @@ class FullyConnectedParams:
     weights_blas: np.ndarray
     accum_depth: int
     output_shape: tuple[int, ...]
+    # Few rows (a batch-1 FC): exact int32 dot products in numba beat BLAS and its float conversion.
+    # (out_channels, accum_depth) filter + filter_offset (int8 when it fits, else int16), or None: BLAS.
+    weights_int: np.ndarray | None = None
+    bias_folded: np.ndarray | None = None  # (out_channels,) int64: bias + input_offset * sum_k weights
 
 
 def effective_scales(ctx: OpContext, input_scale: float, weight_quant, output_scale: float,
@@ -77,13 +85,36 @@ def prepare(ctx: OpContext) -> FullyConnectedParams:
     lo, hi = activation_range(ctx, ctx.attrs.activation, out)
     bias = (ctx.constant(2).astype(np.int64).reshape(-1) if bias_tensor is not None
             else np.zeros(0, np.int64))
+    rows = x.num_elements // accum_depth
+    weights_int, bias_folded = _integer_dot_weights(weights + filter_offset, bias, -in_q.single_zero_point,
+                                                    rows, wide)
     return FullyConnectedParams(
         input_offset=-in_q.single_zero_point, filter_offset=filter_offset,
         output_offset=out_q.single_zero_point, multiplier=multiplier, shift=shift, lo=lo, hi=hi,
         rounding=ctx.numerics.rounding, wide=wide, bias=bias,
         weights_blas=_blas_weights(x.dtype, -in_q.single_zero_point, (weights + filter_offset).T),
-        accum_depth=accum_depth, output_shape=out.shape,
+        accum_depth=accum_depth, output_shape=out.shape, weights_int=weights_int, bias_folded=bias_folded,
     )
+
+
+MAX_DOT_ROWS = 4  # beyond this BLAS's register blocking wins
+
+
+def _integer_dot_weights(weights: np.ndarray, bias: np.ndarray, input_offset: int, rows: int,
+                         wide: bool) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """int16 weights and the input offset folded into the bias, when int32 dot products are exact.
+
+    sum_k (x + offset) * w = sum_k x * w + offset * sum_k w; |x| <= 128, so every partial sum of
+    x * w is bounded by 128 * sum_k |w|, which must fit int32.
+    """
+    if wide or rows > MAX_DOT_ROWS or 128 * int(np.abs(weights).sum(axis=1).max(initial=0)) >= 1 << 31:
+        return None, None
+    folded = input_offset * weights.sum(axis=1)
+    if bias.size:
+        folded = folded + bias
+    # int8 storage when the values fit (zero weight zero point): half the memory traffic.
+    storage = np.int8 if weights.min(initial=0) >= -128 and weights.max(initial=0) <= 127 else np.int16
+    return np.ascontiguousarray(weights.astype(storage)), folded.astype(np.int64)
 
 
 def _blas_weights(input_dtype: DType, input_offset: int, weights: np.ndarray) -> np.ndarray:
@@ -106,7 +137,38 @@ def reference(p: FullyConnectedParams, inputs) -> list[np.ndarray]:
     return [y.astype(inputs[0].dtype).reshape(p.output_shape)]
 
 
+@njit(cache=True)
+def dot_rows(x, weights, bias, multiplier, shift, out_zero_point, lo, hi, rounding, out):
+    """out[r, o] = clamp(MBQM(sum_k x[r, k] * weights[o, k] + bias[o]) + zp): int32 dot products that LLVM
+    turns into vpmaddwd, requantized as they come out."""
+    rows, depth = x.shape
+    channels = weights.shape[0]
+    for r in range(rows):
+        for o in range(channels):
+            total = np.int32(0)
+            for k in range(depth):
+                total += np.int32(np.int16(x[r, k])) * np.int32(np.int16(weights[o, k]))
+            value = multiply_by_quantized_multiplier(np.int64(total) + bias[o], multiplier[o], shift[o], rounding)
+            out[r, o] = min(max(value + out_zero_point, lo), hi)
+
+
+def bind(p: FullyConnectedParams, inputs, outputs) -> Callable[[], None]:
+    """The kernel with its arrays resolved once: the integer dot path is a single numba call."""
+    if p.weights_int is None:
+        return partial(kernel, p, inputs, outputs)
+    return partial(dot_rows, *_dot_rows_args(p, inputs, outputs))
+
+
+def _dot_rows_args(p: FullyConnectedParams, inputs, outputs) -> tuple:
+    x = inputs[0].reshape(-1, p.accum_depth)
+    out = outputs[0].reshape(x.shape[0], p.weights_int.shape[0])  # ValueError when the shapes disagree
+    return x, p.weights_int, p.bias_folded, p.multiplier, p.shift, p.output_offset, p.lo, p.hi, int(p.rounding), out
+
+
 def kernel(p: FullyConnectedParams, inputs, outputs) -> None:
+    if p.weights_int is not None:
+        dot_rows(*_dot_rows_args(p, inputs, outputs))
+        return
     # Integer products summed in a float type that holds every partial sum exactly: BLAS does the MACs.
     x = inputs[0].reshape(-1, p.accum_depth).astype(p.weights_blas.dtype)
     if p.input_offset:
@@ -124,4 +186,4 @@ def macs(ctx: OpContext) -> int:
     return ctx.output().num_elements * ctx.input(1).shape[1]
 
 
-SPEC = OpSpec(name="FULLY_CONNECTED", prepare=prepare, reference=reference, kernel=kernel, macs=macs)
+SPEC = OpSpec(name="FULLY_CONNECTED", prepare=prepare, reference=reference, kernel=kernel, macs=macs, bind=bind)

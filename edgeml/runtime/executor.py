@@ -10,6 +10,7 @@ import numpy as np
 
 from edgeml.errors import EdgemlError, InputError
 from edgeml.ir.graph import TensorKind
+from edgeml.ops.base import OpSpec
 from edgeml.runtime.blas import OneBlasThread
 from edgeml.runtime.program import Program
 
@@ -56,7 +57,7 @@ class Runner:
         for step in program.steps:
             args = [self.buffers[i] if i >= 0 else None for i in step.node.inputs]
             outs = [self.buffers[i] for i in step.node.outputs]
-            self.calls.append(partial(step.spec.kernel, step.params, args, outs))
+            self.calls.append(_bind(step.spec, step.params, args, outs))
 
     def run(self, inputs: Sequence[np.ndarray], keep_tensors: bool = False) -> RunResult:
         graph = self.program.graph
@@ -76,6 +77,15 @@ class Runner:
         except _KERNEL_ERRORS as exc:
             raise _kernel_failure(self.program, k, exc) from None
         return RunResult([self.buffers[i].copy() for i in graph.outputs], tensors)
+
+
+def _bind(spec: OpSpec, params, args: list, outs: list) -> Callable[[], None]:
+    if spec.bind is not None:
+        try:
+            return spec.bind(params, args, outs)
+        except _KERNEL_ERRORS:
+            pass  # arrays that contradict the params: the kernel reports it when the step runs
+    return partial(spec.kernel, params, args, outs)
 
 
 def _kernel_failure(program: Program, step_number: int, exc: Exception) -> EdgemlError:
