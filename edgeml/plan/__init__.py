@@ -1,0 +1,1 @@
+"""Memory planning: op order, buffer lifetimes, arena offsets, and a verifier every plan passes."""
