@@ -6,12 +6,13 @@ from dataclasses import dataclass
 
 from edgeml.ir.graph import Graph
 from edgeml.ops.base import Numerics
-from edgeml.plan.arena import PLANNERS, Placement, best_fit, exact, greedy_by_size
+from edgeml.plan.arena import PLANNERS, Placement, align, best_fit, exact, greedy_by_size
 from edgeml.plan.lifetimes import Buffer, LifetimeOptions, compute_buffers, live_bytes_per_step, lower_bound
 from edgeml.plan.schedule import SCHEDULERS
 from edgeml.plan.verify import verify_placement
 
 EXACT_BUFFER_LIMIT = 40  # buffers; the exact planner runs (with a node budget) up to this many
+EXACT_NODE_BUDGET = 20_000  # search nodes, about a second of Python
 
 
 @dataclass(eq=False)
@@ -45,11 +46,11 @@ class MemoryPlan:
 
 def place(buffers: list[Buffer], planner: str) -> Placement:
     if planner == "best":
-        candidates = [greedy_by_size(buffers), best_fit(buffers)]
-        if len(buffers) <= EXACT_BUFFER_LIMIT:
-            candidates.append(exact(buffers, incumbent=min(candidates, key=lambda p: p.arena_bytes),
-                                    lower=lower_bound(buffers, 1 + max((b.last for b in buffers), default=0))[0]))
-        return min(candidates, key=lambda p: p.arena_bytes)
+        incumbent = min((greedy_by_size(buffers), best_fit(buffers)), key=lambda p: p.arena_bytes)
+        bound = align(lower_bound(buffers, 1 + max((b.last for b in buffers), default=0))[0])
+        if incumbent.arena_bytes <= bound or len(buffers) > EXACT_BUFFER_LIMIT:
+            return incumbent
+        return exact(buffers, incumbent=incumbent, lower=bound, node_budget=EXACT_NODE_BUDGET)
     return PLANNERS[planner](buffers)
 
 

@@ -11,6 +11,7 @@ import numpy as np
 from edgeml.errors import EdgemlError, InputError
 from edgeml.ir.graph import TensorKind
 from edgeml.ops.base import OpSpec
+from edgeml.plan.memory import MemoryPlan, plan_memory
 from edgeml.runtime.blas import OneBlasThread
 from edgeml.runtime.program import Program
 
@@ -42,19 +43,32 @@ def check_inputs(program: Program, inputs: Sequence[np.ndarray]) -> list[np.ndar
 
 
 class Runner:
-    """Buffers allocated once and every kernel call bound to its arrays, so a run is a tight loop."""
+    """Every activation lives in one arena at its planned offset; kernel calls are bound up front.
 
-    def __init__(self, program: Program):
+    Running inside the planned arena (not one array per tensor) means a wrong plan corrupts results,
+    and the bit-exact tests catch it: the host run exercises the same layout the firmware uses.
+    """
+
+    def __init__(self, program: Program, plan: MemoryPlan | None = None):
         graph = program.graph
         self.program = program
+        self.plan = plan or plan_memory(graph, numerics=program.numerics)
+        self.arena = np.zeros(max(self.plan.arena_bytes, 1), np.uint8)
+        offsets = self.plan.tensor_offsets()
         self.buffers: dict[int, np.ndarray] = {}
         for i, tensor in enumerate(graph.tensors):
             if tensor.data is not None:
                 self.buffers[i] = tensor.data
+            elif i in offsets:
+                start = offsets[i]
+                window = self.arena[start : start + tensor.nbytes]
+                self.buffers[i] = window.view(tensor.dtype.np).reshape(tensor.shape)
             elif tensor.kind is not TensorKind.CONSTANT:
-                self.buffers[i] = np.zeros(tensor.shape, tensor.dtype.np)
+                self.buffers[i] = np.zeros(tensor.shape, tensor.dtype.np)  # touched by no op
+        by_node = {step.index: step for step in program.steps}
+        self.steps = [by_node[n] for n in self.plan.order]
         self.calls: list[Callable[[], None]] = []
-        for step in program.steps:
+        for step in self.steps:
             args = [self.buffers[i] if i >= 0 else None for i in step.node.inputs]
             outs = [self.buffers[i] for i in step.node.outputs]
             self.calls.append(_bind(step.spec, step.params, args, outs))
@@ -72,10 +86,11 @@ class Runner:
                 for k, call in enumerate(self.calls):
                     call()
                     if keep_tensors:
-                        for i in self.program.steps[k].node.outputs:
+                        # Copied now: the arena bytes are reused by later steps.
+                        for i in self.steps[k].node.outputs:
                             tensors[i] = self.buffers[i].copy()
         except _KERNEL_ERRORS as exc:
-            raise _kernel_failure(self.program, k, exc) from None
+            raise _kernel_failure(self.program, self.steps[k].index, exc) from None
         return RunResult([self.buffers[i].copy() for i in graph.outputs], tensors)
 
 
@@ -88,11 +103,11 @@ def _bind(spec: OpSpec, params, args: list, outs: list) -> Callable[[], None]:
     return partial(spec.kernel, params, args, outs)
 
 
-def _kernel_failure(program: Program, step_number: int, exc: Exception) -> EdgemlError:
+def _kernel_failure(program: Program, node_index: int, exc: Exception) -> EdgemlError:
     # Only a model whose declared shapes contradict each other gets here.
     graph = program.graph
     where = graph.source_path or graph.name
-    return EdgemlError(f"{where}: {graph.node_label(program.steps[step_number].index)} cannot run: {exc}")
+    return EdgemlError(f"{where}: {graph.node_label(node_index)} cannot run: {exc}")
 
 
 def run_reference(program: Program, inputs: Sequence[np.ndarray]) -> RunResult:
@@ -102,11 +117,11 @@ def run_reference(program: Program, inputs: Sequence[np.ndarray]) -> RunResult:
     for i, tensor in enumerate(graph.tensors):
         if tensor.data is not None:
             values[i] = tensor.data
-    for k, step in enumerate(program.steps):
+    for step in program.steps:
         try:
             results = step.spec.reference(step.params, [values[i] if i >= 0 else None for i in step.node.inputs])
         except _KERNEL_ERRORS as exc:
-            raise _kernel_failure(program, k, exc) from None
+            raise _kernel_failure(program, step.index, exc) from None
         values.update(zip(step.node.outputs, results, strict=True))
     return RunResult([values[i] for i in graph.outputs], values)
 
