@@ -231,5 +231,7 @@ def kernel(p: AddSubParams, inputs, outputs) -> None:
                    p.output_offset, p.lo, p.hi, int(p.rounding), out.reshape(-1))
 
 
-ADD_SPEC = OpSpec(name="ADD", prepare=prepare_add, reference=reference, kernel=kernel)
-SUB_SPEC = OpSpec(name="SUB", prepare=prepare_sub, reference=reference, kernel=kernel)
+# Element-wise kernels read a[k], b[k] and then write out[k], in one flat pass: the output may
+# overwrite a same-sized input that dies here.
+ADD_SPEC = OpSpec(name="ADD", prepare=prepare_add, reference=reference, kernel=kernel, inplace=((0, 0), (0, 1)))
+SUB_SPEC = OpSpec(name="SUB", prepare=prepare_sub, reference=reference, kernel=kernel, inplace=((0, 0), (0, 1)))

@@ -123,4 +123,4 @@ def macs(ctx: OpContext) -> int:
     return ctx.output().num_elements
 
 
-SPEC = OpSpec(name="MUL", prepare=prepare, reference=reference, kernel=kernel, macs=macs)
+SPEC = OpSpec(name="MUL", prepare=prepare, reference=reference, kernel=kernel, macs=macs, inplace=((0, 0), (0, 1)))

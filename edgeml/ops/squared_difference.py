@@ -91,4 +91,4 @@ def kernel(p: SquaredDifferenceParams, inputs, outputs) -> None:
     run_lookup2d(p.plan, p.table, inputs[0], inputs[1], outputs[0])
 
 
-SPEC = OpSpec(name="SQUARED_DIFFERENCE", prepare=prepare, reference=reference, kernel=kernel)
+SPEC = OpSpec(name="SQUARED_DIFFERENCE", prepare=prepare, reference=reference, kernel=kernel, inplace=((0, 0), (0, 1)))

@@ -98,7 +98,7 @@ def compute_buffers(graph: Graph, order: Sequence[int], numerics: Numerics = Num
             if t in owner or graph.tensors[t].kind is not TensorKind.ACTIVATION:
                 continue
             end = last_read.get(t, step)
-            host = _shared_input(graph, node.inputs, k, spec, owner, step, options)
+            host = _shared_input(graph, node.inputs, k, t, spec, owner, step, options)
             if host is not None:
                 host.tensors.append(t)
                 host.size = max(host.size, graph.tensors[t].nbytes)
@@ -109,7 +109,7 @@ def compute_buffers(graph: Graph, order: Sequence[int], numerics: Numerics = Num
     return buffers
 
 
-def _shared_input(graph: Graph, inputs: list[int], output_k: int, spec, owner: dict[int, Buffer],
+def _shared_input(graph: Graph, inputs: list[int], output_k: int, output: int, spec, owner: dict[int, Buffer],
                   step: int, options: LifetimeOptions) -> Buffer | None:
     """The input buffer this output may live in, or None."""
     candidates: list[int] = []
@@ -123,8 +123,10 @@ def _shared_input(graph: Graph, inputs: list[int], output_k: int, spec, owner: d
             continue
         if spec.alias and options.alias and t == inputs[0]:
             return buf  # a view: the input may stay live, both read the same bytes
-        # In place: the input's bytes are overwritten, so nothing may read them after this step.
-        if buf.last == step and not any(x in graph.outputs for x in buf.tensors):
+        # In place: the input's bytes are overwritten, so nothing may read them after this step; the
+        # output must fit in the input (an input smaller than the output is a broadcast operand).
+        if (buf.last == step and not any(x in graph.outputs for x in buf.tensors)
+                and graph.tensors[output].nbytes <= graph.tensors[t].nbytes):
             return buf
     return None
 
