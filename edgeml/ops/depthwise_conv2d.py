@@ -210,5 +210,8 @@ def macs(ctx: OpContext) -> int:
     return ctx.output().num_elements * int(np.prod(w.shape[1:3]))
 
 
+# In place (TinyEngine-style): every output is computed into the accumulator scratch before any is
+# written, and an image's outputs never reach past its own input, so the output may overwrite a
+# dying input of at least its size (depth multiplier 1). The planner checks the sizes.
 SPEC = OpSpec(name="DEPTHWISE_CONV_2D", prepare=prepare, reference=reference, kernel=kernel, macs=macs,
-              bind=bind)
+              bind=bind, inplace=((0, 0),))
