@@ -121,3 +121,24 @@ def test_offsets_are_aligned_like_tflm() -> None:
     for placement in (greedy_by_size(buffers), best_fit(buffers), exact(buffers)):
         verify_placement(buffers, placement)
         assert all(offset % ALIGNMENT == 0 for offset in placement.offsets.values())
+
+
+@pytest.mark.zoo
+@pytest.mark.parametrize("model", ["mlperf_tiny/kws_ref_model.tflite", "mlperf_tiny/pretrainedResnet_quant.tflite"],
+                         ids=lambda m: m.split("/")[-1])
+def test_in_place_plans_go_below_the_lower_bound_and_stay_bit_exact(model: str) -> None:
+    from conftest import assert_bit_exact
+
+    from edgeml.ops.base import Numerics
+    from edgeml.runtime.executor import Runner
+    from edgeml.runtime.program import prepare_program
+
+    path = zoo_path(model)
+    graph = load(path)
+    plan = plan_memory(graph)
+    assert plan.arena_bytes < plan.lower_bound_bytes
+    runner = Runner(prepare_program(graph, Numerics.TFLITE))
+    assert runner.plan.arena_bytes == plan.arena_bytes and runner.arena.nbytes == plan.arena_bytes
+    # The host runtime runs in exactly this arena: a wrong in-place decision would show here.
+    assert_bit_exact(path, "tflite", count=3)
+    assert_bit_exact(path, "tflm", count=3)

@@ -101,7 +101,9 @@ class OpSpec:
     macs: Callable[[OpContext], int] = _zero
     scratch_bytes: Callable[[OpContext], int] = _zero
     # (output index, input index) pairs whose storage may be shared when the input dies here.
-    inplace: tuple[tuple[int, int], ...] = ()
+    inplace: tuple[tuple[int, int], ...] | Callable[[OpContext], tuple[tuple[int, int], ...]] = ()
+    # Extra scratch a device kernel needs only when it runs in place (e.g. a row ring buffer).
+    inplace_scratch_bytes: Callable[[OpContext], int] = _zero
     # True for ops that only reinterpret their input's bytes (reshape, squeeze).
     alias: bool = False
     # Index of an input that carries the op's output shape (TRANSPOSE_CONV), or None. When such an
@@ -111,3 +113,7 @@ class OpSpec:
     # kernel(params, inputs, outputs) for these very arrays, with everything resolvable resolved once
     # (views, argument tuples), for the runner's loop. None: the runner binds the kernel itself.
     bind: BindFn | None = None
+
+    def inplace_pairs(self, ctx: OpContext) -> tuple[tuple[int, int], ...]:
+        """(output, input) pairs that may share storage for this node: fixed, or decided per node."""
+        return self.inplace(ctx) if callable(self.inplace) else self.inplace

@@ -115,4 +115,30 @@ def macs(ctx: OpContext) -> int:
     return ctx.output().num_elements * int(np.prod(w.shape[1:]))
 
 
-SPEC = OpSpec(name="CONV_2D", prepare=prepare, reference=reference, kernel=kernel, macs=macs, bind=bind)
+def _runs_in_place(ctx: OpContext) -> bool:
+    """Stride 1, no dilation, output shaped like the input (SAME padding, as many channels)."""
+    attrs, x, out = ctx.attrs, ctx.input(0), ctx.output()
+    return (attrs.stride_h == attrs.stride_w == 1 and attrs.dilation_h == attrs.dilation_w == 1
+            and x.shape == out.shape and x.dtype is out.dtype)
+
+
+def inplace(ctx: OpContext) -> tuple[tuple[int, int], ...]:
+    """The output may overwrite the dying input row by row (TinyEngine-style): output row y only
+    needs input rows up to y + filter_h - 1 - pad, so keeping copies of the filter_h - 1 rows above
+    the one being overwritten (scratch_bytes) is enough. The host kernel computes every output into
+    its accumulator scratch before writing any, so it is in-place safe as it is."""
+    return ((0, 0),) if _runs_in_place(ctx) else ()
+
+
+def inplace_scratch_bytes(ctx: OpContext) -> int:
+    """The row ring buffer an in-place run needs on the device (the host keeps its scratch outside)."""
+    if not _runs_in_place(ctx):
+        return 0
+    x = ctx.input(0)
+    filter_h = ctx.input(1).shape[1]
+    _, _, in_w, in_c = x.shape
+    return (filter_h - 1) * in_w * in_c * x.dtype.np.itemsize
+
+
+SPEC = OpSpec(name="CONV_2D", prepare=prepare, reference=reference, kernel=kernel, macs=macs, bind=bind,
+              inplace=inplace, inplace_scratch_bytes=inplace_scratch_bytes)

@@ -92,31 +92,33 @@ def compute_buffers(graph: Graph, order: Sequence[int], numerics: Numerics = Num
             raise PlanError(f"{graph.source_path or graph.name}: {graph.node_label(node_index)} has no OpSpec")
         ctx = OpContext(graph, node, numerics)
         scratch = spec.scratch_bytes(ctx)
-        if scratch:
-            buffers.append(Buffer(id=len(buffers), size=scratch, first=step, last=step, scratch_of=step))
         for k, t in enumerate(node.outputs):
             if t in owner or graph.tensors[t].kind is not TensorKind.ACTIVATION:
                 continue
             end = last_read.get(t, step)
-            host = _shared_input(graph, node.inputs, k, t, spec, owner, step, options)
-            if host is not None:
-                host.tensors.append(t)
-                host.size = max(host.size, graph.tensors[t].nbytes)
-                host.last = max(host.last, end)
-                owner[t] = host
-            else:
+            host = _shared_input(graph, node.inputs, k, t, spec, spec.inplace_pairs(ctx), owner, step, options)
+            if host is None:
                 new_buffer(t, step, end)
+                continue
+            if not (spec.alias and options.alias):
+                scratch += spec.inplace_scratch_bytes(ctx)  # only an in-place run needs it
+            host.tensors.append(t)
+            host.size = max(host.size, graph.tensors[t].nbytes)
+            host.last = max(host.last, end)
+            owner[t] = host
+        if scratch:
+            buffers.append(Buffer(id=len(buffers), size=scratch, first=step, last=step, scratch_of=step))
     return buffers
 
 
-def _shared_input(graph: Graph, inputs: list[int], output_k: int, output: int, spec, owner: dict[int, Buffer],
-                  step: int, options: LifetimeOptions) -> Buffer | None:
+def _shared_input(graph: Graph, inputs: list[int], output_k: int, output: int, spec, inplace_pairs,
+                  owner: dict[int, Buffer], step: int, options: LifetimeOptions) -> Buffer | None:
     """The input buffer this output may live in, or None."""
     candidates: list[int] = []
     if options.alias and spec.alias and output_k == 0 and inputs and inputs[0] >= 0:
         candidates.append(inputs[0])
     if options.inplace:
-        candidates += [inputs[i] for out_k, i in spec.inplace if out_k == output_k and i < len(inputs)]
+        candidates += [inputs[i] for out_k, i in inplace_pairs if out_k == output_k and i < len(inputs)]
     for t in candidates:
         buf = owner.get(t)
         if buf is None or buf.persistent or t < 0:
