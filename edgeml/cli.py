@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
+from pathlib import Path
 
 import click
 import numpy as np
@@ -119,6 +120,74 @@ def compare(model: str, against: str, count: int, seed: int, input_path: str | N
             if op:
                 click.echo(f"  first divergent op: #{op.index} {op.type} ({op.name})")
     sys.exit(0 if report.mismatched_inputs == 0 else 1)
+
+
+@main.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--target", "target", required=True, help="Board name (see `edgeml targets`).")
+@click.option("--vs-tflm", is_flag=True, help="Also find the smallest arena TFLite Micro runs the model with.")
+@click.option("--scheduler", type=click.Choice(["memory", "model"]), default="memory", show_default=True,
+              help="Op order: memory-aware, or the model's own.")
+@click.option("--planner", type=click.Choice(["best", "best_fit", "greedy_by_size", "exact"]), default="best",
+              show_default=True, help="Arena planner; greedy_by_size is TFLite Micro's.")
+@click.option("--no-inplace", is_flag=True, help="Never let an op write over its input.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False), help="Write FILE.html or FILE.png.")
+@user_errors
+def plan(model: str, target: str, vs_tflm: bool, scheduler: str, planner: str, no_inplace: bool, as_json: bool,
+         report_path: str | None) -> None:
+    """Plan MODEL's memory for a board: arena, lower bound, flash, peak op, timeline, verdict.
+
+    Exits 0 if the model fits the board, 1 if it does not.
+    """
+    from edgeml.api import load
+    from edgeml.plan.memory import plan_memory
+    from edgeml.plan.report import summarize, timeline_text, write_report
+    from edgeml.runtime.program import prepare_program
+    from edgeml.targets import load_board
+
+    board = load_board(target)
+    graph = load(model)
+    prepare_program(graph, "tflite")  # every op must be supported before a plan means anything
+    memory = plan_memory(graph, scheduler=scheduler, planner=planner, inplace=not no_inplace)
+    tflm = None
+    if vs_tflm:
+        from edgeml.references.tflm_arena import tflm_smallest_arena
+
+        tflm = tflm_smallest_arena(model).arena_bytes
+    summary = summarize(memory, board.name, board.arena_budget_bytes, board.flash_bytes, tflm)
+    if report_path:
+        write_report(memory, summary, Path(report_path))
+    if as_json:
+        click.echo(json.dumps(summary.to_json()))
+    else:
+        click.echo(timeline_text(memory))
+        click.echo("")
+        ratio = summary.arena_bytes / max(summary.lower_bound_bytes, 1)
+        click.echo(f"arena {summary.arena_bytes:,} bytes ({summary.planner}), lower bound for this order "
+                   f"{summary.lower_bound_bytes:,} bytes ({ratio:.3f}x)")
+        if tflm is not None:
+            click.echo(f"TFLite Micro's smallest arena {tflm:,} bytes: edgeml needs {summary.ram_bytes / tflm:.3f}x")
+        click.echo(f"RAM {summary.ram_bytes:,} bytes, flash {summary.flash_bytes:,} bytes (estimate: weights "
+                   f"{graph.parameter_bytes():,} + code)")
+        if report_path:
+            click.echo(f"report written to {report_path}")
+        click.echo(summary.verdict())
+    if not summary.fits:
+        if as_json:
+            click.echo(f"edgeml: {summary.verdict()}", err=True)
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON list.")
+@user_errors
+def targets(as_json: bool) -> None:
+    """The boards edgeml targets: core, clock, RAM, arena budget, flash, UART, how each is flashed."""
+    from edgeml.targets import all_boards, format_boards
+
+    boards = all_boards()
+    click.echo(json.dumps([b.to_json() for b in boards], indent=2) if as_json else format_boards(boards))
 
 
 class _nullbar:

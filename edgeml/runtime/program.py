@@ -26,8 +26,9 @@ class Program:
     steps: list[PreparedNode]
 
 
-def prepare_program(graph: Graph, numerics: Numerics) -> Program:
+def prepare_program(graph: Graph, numerics: Numerics | str) -> Program:
     """Prepare every node; report every unsupported op or variant at once."""
+    numerics = Numerics(numerics)
     steps: list[PreparedNode] = []
     problems: list[str] = []
     for index, node in enumerate(graph.nodes):
