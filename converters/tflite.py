@@ -10,9 +10,9 @@ import numpy as np
 from edgeml.converters.flatbuffer import Buffer, Table
 from edgeml.converters.tflite_ops import TFLITE_OPS
 from edgeml.converters.tflite_schema import BUILTIN_OPERATORS, TENSOR_TYPES
-from edgeml.errors import EdgemlError, ModelFormatError, UnsupportedOpError
+from edgeml.errors import EdgemlError, ModelFormatError
 from edgeml.ir.dtypes import DType
-from edgeml.ir.graph import Graph, Node, Tensor, TensorKind, sha256_bytes
+from edgeml.ir.graph import UNSUPPORTED_OP, Graph, Node, Tensor, TensorKind, Unsupported, sha256_bytes
 from edgeml.ir.quant import QuantParams
 from edgeml.ir.validate import validate
 
@@ -79,18 +79,8 @@ class _Reader:
         graph.tensors = [self._tensor(i, t, buffers) for i, t in enumerate(tensor_tables)]
         graph.inputs = self._indices(sub, 1, len(graph.tensors), "subgraph inputs")
         graph.outputs = self._indices(sub, 2, len(graph.tensors), "subgraph outputs")
-        unsupported: list[str] = []
         names = [t.name for t in graph.tensors]
-        for index, op_table in enumerate(sub.tables(3)):
-            node = self._node(index, op_table, opcodes, names, unsupported)
-            if node is not None:
-                graph.nodes.append(node)
-        if unsupported:
-            raise UnsupportedOpError(
-                f"{self.path}: {len(unsupported)} unsupported operator(s):\n  "
-                + "\n  ".join(unsupported)
-                + "\nedgeml cannot run this model; see `edgeml inspect` for the op list."
-            )
+        graph.nodes = [self._node(index, op_table, opcodes, names) for index, op_table in enumerate(sub.tables(3))]
         validate(graph)
         return graph
 
@@ -173,8 +163,7 @@ class _Reader:
         axis = q.scalar(6, "i", 0) if scale.size > 1 else None
         return QuantParams(scale=scale.astype(np.float32), zero_point=zero_point.astype(np.int64), axis=axis)
 
-    def _node(self, index: int, op: Table, opcodes: list[Table], names: list[str],
-              unsupported: list[str]) -> Node | None:
+    def _node(self, index: int, op: Table, opcodes: list[Table], names: list[str]) -> Node:
         count = len(names)
         opcode_index = op.scalar(0, "I", 0)
         if opcode_index >= len(opcodes):
@@ -188,15 +177,15 @@ class _Reader:
             op_name = f"CUSTOM:{opcode.string(1) or '?'}"
         inputs = self._indices(op, 1, count, f"operator {index} ({op_name}) inputs")
         outputs = self._indices(op, 2, count, f"operator {index} ({op_name}) outputs")
+        name = names[outputs[0]] if outputs and outputs[0] >= 0 else op_name
         mapping = TFLITE_OPS.get(code)
         if mapping is None:
-            unsupported.append(f"operator {index}: {op_name}")
-            return None
+            return Node(UNSUPPORTED_OP, inputs, outputs, Unsupported("not supported by edgeml"),
+                        name=name, origin=index, source_op=op_name)
         try:
             attrs = mapping.parse(op.table(4)) if mapping.parse else None
         except ValueError as exc:
-            unsupported.append(f"operator {index}: {op_name}: {exc}")
-            return None
-        return Node(op=mapping.op, inputs=inputs, outputs=outputs, attrs=attrs,
-                    name=names[outputs[0]] if outputs and outputs[0] >= 0 else op_name, origin=index,
+            return Node(UNSUPPORTED_OP, inputs, outputs, Unsupported(str(exc)), name=name, origin=index,
+                        source_op=op_name)
+        return Node(op=mapping.op, inputs=inputs, outputs=outputs, attrs=attrs, name=name, origin=index,
                     source_op=op_name)

@@ -52,12 +52,26 @@ def inspect(model: str, as_json: bool) -> None:
 def _load_inputs(path: str, program) -> list[np.ndarray]:
     from edgeml.runtime.executor import check_inputs
 
+    if not Path(path).is_file():
+        raise InputError(f"{path}: no such file")
     try:
         loaded = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{path}: cannot read as .npy/.npz: {exc}") from None
+    except (OSError, ValueError, EOFError):
+        raise InputError(f"{path}: not a .npy/.npz file (save inputs with numpy.save or numpy.savez)") from None
     arrays = [loaded[k] for k in loaded.files] if isinstance(loaded, np.lib.npyio.NpzFile) else [loaded]
     return check_inputs(program, arrays)
+
+
+def _save_outputs(path: str, outputs: list[np.ndarray]) -> None:
+    """Exactly at `path` (numpy would add an extension): one array as .npy, several as .npz."""
+    try:
+        with open(path, "wb") as f:
+            if len(outputs) == 1:
+                np.save(f, outputs[0])
+            else:
+                np.savez(f, *outputs)
+    except OSError as exc:
+        raise EdgemlError(f"{path}: cannot write the outputs: {exc.strerror}") from None
 
 
 @main.command()
@@ -78,10 +92,7 @@ def run(model: str, input_path: str | None, output_path: str | None, reference: 
     inputs = _load_inputs(input_path, program) if input_path else random_inputs(program.graph, 1, seed)[0]
     outputs = execute(program, inputs).outputs
     if output_path:
-        if len(outputs) == 1 and not output_path.endswith(".npz"):
-            np.save(output_path, outputs[0])
-        else:
-            np.savez(output_path, *outputs)
+        _save_outputs(output_path, outputs)
         click.echo(f"wrote {len(outputs)} output(s) to {output_path}")
     else:
         for k, out in enumerate(outputs):

@@ -52,6 +52,16 @@ class Tensor:
         return self.kind is TensorKind.CONSTANT
 
 
+# The op of a node edgeml cannot run. It stays in the graph so that the model can be inspected; its
+# attrs (Unsupported) say why, and preparing the graph refuses it with every other such node.
+UNSUPPORTED_OP = "UNSUPPORTED"
+
+
+@dataclass(frozen=True)
+class Unsupported:
+    reason: str
+
+
 @dataclass(eq=False)
 class Node:
     op: str  # key into the op registry
@@ -85,7 +95,7 @@ class Graph:
     def node_label(self, index: int) -> str:
         node = self.nodes[index]
         origin = node.origin if node.origin is not None else index
-        return f"op #{origin} {node.op} ({node.name or 'unnamed'})"
+        return f"op #{origin} {node.source_op or node.op} ({node.name or 'unnamed'})"
 
     def parameter_bytes(self) -> int:
         return sum(t.nbytes for t in self.tensors if t.is_constant)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from edgeml.errors import GraphError
-from edgeml.ir.graph import Graph, TensorKind
+from edgeml.ir.graph import UNSUPPORTED_OP, Graph, TensorKind
 
 
 def validate(graph: Graph) -> None:
@@ -24,7 +24,9 @@ def validate(graph: Graph) -> None:
                 continue
             if not 0 <= i < count:
                 raise GraphError(f"{where}: {label} reads tensor {i} of {count}")
-            if i not in available:
+            # An op edgeml cannot run may read tensors nothing produces (a custom op's scratch);
+            # it is refused when the graph is prepared, with every other such op.
+            if i not in available and node.op != UNSUPPORTED_OP:
                 raise GraphError(
                     f"{where}: {label} reads tensor {i} ({graph.tensors[i].name}) before it is produced"
                 )

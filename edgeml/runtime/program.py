@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from edgeml.errors import ModelFormatError, UnsupportedOpError
-from edgeml.ir.graph import Graph, Node
+from edgeml.ir.graph import Graph, Node, TensorKind, Unsupported
 from edgeml.ops.base import Numerics, OpContext, OpSpec
 from edgeml.ops.registry import REGISTRY
 
@@ -29,12 +29,14 @@ class Program:
 def prepare_program(graph: Graph, numerics: Numerics | str) -> Program:
     """Prepare every node; report every unsupported op or variant at once."""
     numerics = Numerics(numerics)
+    where = graph.source_path or graph.name
     steps: list[PreparedNode] = []
     problems: list[str] = []
     for index, node in enumerate(graph.nodes):
         spec = REGISTRY.get(node.op)
         if spec is None:
-            problems.append(f"{graph.node_label(index)}: no OpSpec")
+            reason = node.attrs.reason if isinstance(node.attrs, Unsupported) else "no OpSpec"
+            problems.append(f"{graph.node_label(index)}: {reason}")
             continue
         try:
             params = spec.prepare(OpContext(graph, node, numerics))
@@ -43,13 +45,23 @@ def prepare_program(graph: Graph, numerics: Numerics | str) -> Program:
             continue
         except (ValueError, IndexError, KeyError, ArithmeticError) as exc:
             # Parameters no valid model has (a corrupted file that still parses).
-            where = graph.source_path or graph.name
             raise ModelFormatError(f"{where}: {graph.node_label(index)} has invalid parameters: {exc}") from None
         steps.append(PreparedNode(index, node, spec, params))
     if problems:
-        where = graph.source_path or graph.name
+        _refuse_float_models(graph)
         raise UnsupportedOpError(
             f"{where}: {len(problems)} unsupported operator(s) for {numerics.value} numerics:\n  "
             + "\n  ".join(problems)
+            + "\n`edgeml inspect` lists the model's ops."
         )
     return Program(graph, numerics, steps)
+
+
+def _refuse_float_models(graph: Graph) -> None:
+    """A float model that edgeml cannot run gets one sentence, not one complaint per op."""
+    activations = [t for t in graph.tensors if t.kind is TensorKind.ACTIVATION]
+    if activations and all(t.dtype.is_float for t in activations):
+        raise UnsupportedOpError(
+            f"{graph.source_path or graph.name}: the model computes in float32; edgeml runs integer-quantized "
+            "(int8/int16) models: convert it with full-integer post-training quantization"
+        )
