@@ -28,6 +28,7 @@ from edgeml.ops.elementwise import (
     ELEMENTWISE_ROUNDING,
     BroadcastPlan,
     broadcast_int64,
+    inplace_over_full_inputs,
     per_tensor_quant,
     prepare_binary,
     run_lookup2d,
@@ -231,7 +232,5 @@ def kernel(p: AddSubParams, inputs, outputs) -> None:
                    p.output_offset, p.lo, p.hi, int(p.rounding), out.reshape(-1))
 
 
-# Element-wise kernels read a[k], b[k] and then write out[k], in one flat pass: the output may
-# overwrite a same-sized input that dies here.
-ADD_SPEC = OpSpec(name="ADD", prepare=prepare_add, reference=reference, kernel=kernel, inplace=((0, 0), (0, 1)))
-SUB_SPEC = OpSpec(name="SUB", prepare=prepare_sub, reference=reference, kernel=kernel, inplace=((0, 0), (0, 1)))
+ADD_SPEC = OpSpec(name="ADD", prepare=prepare_add, reference=reference, kernel=kernel, inplace=inplace_over_full_inputs)
+SUB_SPEC = OpSpec(name="SUB", prepare=prepare_sub, reference=reference, kernel=kernel, inplace=inplace_over_full_inputs)

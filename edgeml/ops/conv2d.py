@@ -115,28 +115,41 @@ def macs(ctx: OpContext) -> int:
     return ctx.output().num_elements * int(np.prod(w.shape[1:]))
 
 
-def _runs_in_place(ctx: OpContext) -> bool:
+def _same_shape(ctx: OpContext) -> bool:
     """Stride 1, no dilation, output shaped like the input (SAME padding, as many channels)."""
     attrs, x, out = ctx.attrs, ctx.input(0), ctx.output()
     return (attrs.stride_h == attrs.stride_w == 1 and attrs.dilation_h == attrs.dilation_w == 1
             and x.shape == out.shape and x.dtype is out.dtype)
 
 
+def _pointwise(ctx: OpContext) -> bool:
+    """1x1, stride 1: output pixel p needs only input pixel p."""
+    attrs, x, w, out = ctx.attrs, ctx.input(0), ctx.input(1), ctx.output()
+    return (w.shape[1] == w.shape[2] == 1 and attrs.stride_h == attrs.stride_w == 1
+            and x.shape[:3] == out.shape[:3] and x.dtype is out.dtype)
+
+
 def inplace(ctx: OpContext) -> tuple[tuple[int, int], ...]:
-    """The output may overwrite the dying input row by row (TinyEngine-style): output row y only
-    needs input rows up to y + filter_h - 1 - pad, so keeping copies of the filter_h - 1 rows above
-    the one being overwritten (scratch_bytes) is enough. The host kernel computes every output into
-    its accumulator scratch before writing any, so it is in-place safe as it is."""
-    return ((0, 0),) if _runs_in_place(ctx) else ()
+    """When the output may overwrite the dying input (the host kernel computes every output into its
+    accumulator scratch before writing any, so it is safe as it is; device kernels do this):
+
+    * same-shape convolutions, row by row (TinyEngine-style): output row y needs input rows up to
+      y + filter_h - 1 - pad, so copies of the filter_h - 1 rows above the one being overwritten
+      (inplace_scratch_bytes) are enough;
+    * 1x1 stride-1 convolutions, pixel by pixel: from the first pixel when the output is not wider
+      than the input, from the last when it is (output pixel p then lands on input pixels >= p, all
+      consumed already). A wider output grows the buffer; the planner decides whether that pays.
+    """
+    return ((0, 0),) if _same_shape(ctx) or _pointwise(ctx) else ()
 
 
 def inplace_scratch_bytes(ctx: OpContext) -> int:
-    """The row ring buffer an in-place run needs on the device (the host keeps its scratch outside)."""
-    if not _runs_in_place(ctx):
-        return 0
-    x = ctx.input(0)
+    """What an in-place device kernel keeps aside: filter_h - 1 input rows, or one output pixel."""
+    x, out = ctx.input(0), ctx.output()
     filter_h = ctx.input(1).shape[1]
     _, _, in_w, in_c = x.shape
+    if filter_h == 1:
+        return out.shape[-1] * 4
     return (filter_h - 1) * in_w * in_c * x.dtype.np.itemsize
 
 

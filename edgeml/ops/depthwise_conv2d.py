@@ -210,8 +210,20 @@ def macs(ctx: OpContext) -> int:
     return ctx.output().num_elements * int(np.prod(w.shape[1:3]))
 
 
-# In place (TinyEngine-style): every output is computed into the accumulator scratch before any is
-# written, and an image's outputs never reach past its own input, so the output may overwrite a
-# dying input of at least its size (depth multiplier 1). The planner checks the sizes.
+def inplace(ctx: OpContext) -> tuple[tuple[int, int], ...]:
+    """In place (TinyEngine-style) with depth multiplier 1: channel c's outputs depend only on channel
+    c's inputs, so a device kernel computes one channel into a small scratch and writes it back, and
+    an image's outputs never reach past its own input. The host kernel accumulates every output
+    before writing any, which is safe as it is."""
+    x, out = ctx.input(0), ctx.output()
+    return ((0, 0),) if x.shape[-1] == out.shape[-1] and out.nbytes <= x.nbytes and x.dtype is out.dtype else ()
+
+
+def inplace_scratch_bytes(ctx: OpContext) -> int:
+    """One output channel, kept while it is computed (device kernels)."""
+    out = ctx.output()
+    return out.shape[1] * out.shape[2] * 4
+
+
 SPEC = OpSpec(name="DEPTHWISE_CONV_2D", prepare=prepare, reference=reference, kernel=kernel, macs=macs,
-              bind=bind, inplace=((0, 0),))
+              bind=bind, inplace=inplace, inplace_scratch_bytes=inplace_scratch_bytes)

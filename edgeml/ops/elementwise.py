@@ -119,3 +119,11 @@ def per_tensor_quant(ctx: OpContext, tensor: Tensor, role: str) -> tuple[float, 
     if quant.scale.size != 1:
         raise ctx.unsupported(f"{role} tensor {tensor.name} is quantized per channel")
     return quant.single_scale, quant.single_zero_point
+
+
+def inplace_over_full_inputs(ctx: OpContext) -> tuple[tuple[int, int], ...]:
+    """Element-wise kernels read a[k], b[k] and then write out[k] in one flat pass, so the output
+    may overwrite an input of its own shape and dtype (never a smaller, broadcast operand)."""
+    out = ctx.output()
+    return tuple((0, i) for i, t in enumerate(ctx.inputs[:2])
+                 if t is not None and t.shape == out.shape and t.dtype is out.dtype)

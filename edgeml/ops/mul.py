@@ -19,6 +19,7 @@ from edgeml.ops.elementwise import (
     ELEMENTWISE_ROUNDING,
     BroadcastPlan,
     broadcast_int64,
+    inplace_over_full_inputs,
     per_tensor_quant,
     prepare_binary,
     run_lookup2d,
@@ -123,4 +124,5 @@ def macs(ctx: OpContext) -> int:
     return ctx.output().num_elements
 
 
-SPEC = OpSpec(name="MUL", prepare=prepare, reference=reference, kernel=kernel, macs=macs, inplace=((0, 0), (0, 1)))
+SPEC = OpSpec(name="MUL", prepare=prepare, reference=reference, kernel=kernel,
+              macs=macs, inplace=inplace_over_full_inputs)

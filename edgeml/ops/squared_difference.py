@@ -18,6 +18,7 @@ from edgeml.ops.elementwise import (
     ELEMENTWISE_ROUNDING,
     BroadcastPlan,
     broadcast_int64,
+    inplace_over_full_inputs,
     per_tensor_quant,
     prepare_binary,
     run_lookup2d,
@@ -91,4 +92,5 @@ def kernel(p: SquaredDifferenceParams, inputs, outputs) -> None:
     run_lookup2d(p.plan, p.table, inputs[0], inputs[1], outputs[0])
 
 
-SPEC = OpSpec(name="SQUARED_DIFFERENCE", prepare=prepare, reference=reference, kernel=kernel, inplace=((0, 0), (0, 1)))
+SPEC = OpSpec(name="SQUARED_DIFFERENCE", prepare=prepare, reference=reference, kernel=kernel,
+              inplace=inplace_over_full_inputs)

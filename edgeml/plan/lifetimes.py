@@ -44,6 +44,9 @@ class Buffer:
 class LifetimeOptions:
     inplace: bool = True  # merge an op's output into an input that dies there (OpSpec.inplace)
     alias: bool = True  # merge a reshape's output into its input (OpSpec.alias)
+    # Let an in-place output larger than its input grow the input's buffer. A buffer has one size over
+    # its whole lifetime, so growing can cost more at earlier steps than it saves at this one.
+    grow: bool = True
 
 
 def compute_buffers(graph: Graph, order: Sequence[int], numerics: Numerics = Numerics.TFLITE,
@@ -125,10 +128,10 @@ def _shared_input(graph: Graph, inputs: list[int], output_k: int, output: int, s
             continue
         if spec.alias and options.alias and t == inputs[0]:
             return buf  # a view: the input may stay live, both read the same bytes
-        # In place: the input's bytes are overwritten, so nothing may read them after this step; the
-        # output must fit in the input (an input smaller than the output is a broadcast operand).
-        if (buf.last == step and not any(x in graph.outputs for x in buf.tensors)
-                and graph.tensors[output].nbytes <= graph.tensors[t].nbytes):
+        # In place: the input's bytes are overwritten, so nothing may read them after this step. Which
+        # pairs may share, and at which sizes, is the op's decision (OpSpec.inplace).
+        grows = graph.tensors[output].nbytes > buf.size
+        if buf.last == step and not any(x in graph.outputs for x in buf.tensors) and (options.grow or not grows):
             return buf
     return None
 

@@ -56,13 +56,23 @@ def place(buffers: list[Buffer], planner: str) -> Placement:
 
 def plan_memory(graph: Graph, *, scheduler: str = "memory", planner: str = "best", inplace: bool = True,
                 numerics: Numerics = Numerics.TFLITE) -> MemoryPlan:
+    """Order, buffers and offsets, verified. With inplace, sharing is tried and kept only if it helps:
+    merging buffers can also make a packing worse."""
     order = SCHEDULERS[scheduler](graph)
     steps = len(order)
-    buffers = compute_buffers(graph, order, numerics, LifetimeOptions(inplace=inplace))
-    placement = place(buffers, planner)
-    verify_placement(buffers, placement, graph.source_path or graph.name)
     plain = compute_buffers(graph, order, numerics, LifetimeOptions(inplace=False))
     bound, _ = lower_bound(plain, steps)
+    candidates = [plain]
+    if inplace:
+        candidates = [compute_buffers(graph, order, numerics, LifetimeOptions(inplace=True, grow=grow))
+                      for grow in (True, False)] + candidates
+    best: tuple[list[Buffer], Placement] | None = None
+    for buffers in candidates:
+        placement = place(buffers, planner)
+        if best is None or placement.arena_bytes < best[1].arena_bytes:
+            best = (buffers, placement)
+    buffers, placement = best
+    verify_placement(buffers, placement, graph.source_path or graph.name)
     live = live_bytes_per_step(buffers, steps)
     return MemoryPlan(graph=graph, order=order, buffers=buffers, placement=placement, lower_bound_bytes=bound,
                       peak_step=live.index(max(live)), live_bytes=live)
