@@ -61,3 +61,19 @@ def test_plan_model_over_budget_says_by_how_much() -> None:
     out = json.loads(proc.stdout)
     assert out["fits"] is False
     assert "over the" in proc.stderr and out["peak_op"]["type"] in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_plan_works_for_every_target() -> None:
+    from click.testing import CliRunner
+
+    from edgeml.cli import main
+    from edgeml.targets import board_names
+
+    names = board_names()
+    assert len(names) >= 10
+    runner = CliRunner()
+    for name in names:
+        result = runner.invoke(main, ["plan", TRANSFORMER, "--target", name, "--json"])
+        assert result.exit_code == 0, (name, result.output)
+        out = json.loads(result.output)
+        assert out["target"] == name and out["fits"] is True and out["ram_budget_bytes"] > out["ram_bytes"]
