@@ -9,30 +9,15 @@ edgeml's first call (numba compile, or loading numba's on-disk cache) is shown a
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-ZOO = Path(os.environ.get("EDGEML_ZOO", ROOT.parent / "shared" / "models"))
+from zoo import WHOLE_MODELS, model_path
 
-MODELS = {
-    "kws": "mlperf_tiny/kws_ref_model.tflite",
-    "vww": "mlperf_tiny/vww_96_int8.tflite",
-    "resnet8": "mlperf_tiny/pretrainedResnet_quant.tflite",
-    "resnet_large": "mlperf_tiny/pretrainedResnet_large_int8.tflite",
-    "ad01": "mlperf_tiny/ad01_int8.tflite",
-    "str_ww": "mlperf_tiny/str_ww_ref_model.tflite",
-    "toycar": "mlperf_tiny/model_ToyCar_quant_fullint_micro.tflite",
-    "hello_world": "tflm_examples/hello_world_int8.tflite",
-    "micro_speech": "tflm_examples/micro_speech_quantized.tflite",
-    "person_detect": "tflm_examples/person_detect.tflite",
-    "mobilenet_v2": "tflm_examples/mobilenet_v2_quantized_1x3x224x224.tflite",
-    "transformer": str(ROOT / "edgeml/models/tiny_transformer_int8.tflite"),
-}
+MODELS = WHOLE_MODELS
 
 
 def median_ms(fn: Callable[[], object], repeats: int) -> float:
@@ -101,7 +86,7 @@ def main() -> int:
     print(f"{'model':<14}{'edgeml ms':>10}{'xnnpack':>10}{'ref':>10}{'tflm':>10}"
           f"{'ref/edg':>10}{'xnn/edg':>10}{'tflm/edg':>10}{'1st call':>10}")
     for name in args.models.split(","):
-        path = Path(MODELS[name]) if Path(MODELS[name]).is_absolute() else ZOO / MODELS[name]
+        path = model_path(MODELS[name])
         if not path.exists():
             print(f"{name:<14} skipped: {path} not found")
             continue

@@ -11,28 +11,11 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-ZOO = Path(os.environ.get("EDGEML_ZOO", ROOT.parent / "shared" / "models"))
+from zoo import WHOLE_MODELS, model_path
 
-MODELS = [
-    "mlperf_tiny/kws_ref_model.tflite",
-    "mlperf_tiny/vww_96_int8.tflite",
-    "mlperf_tiny/pretrainedResnet_quant.tflite",
-    "mlperf_tiny/pretrainedResnet_large_int8.tflite",
-    "mlperf_tiny/ad01_int8.tflite",
-    "mlperf_tiny/str_ww_ref_model.tflite",
-    "mlperf_tiny/model_ToyCar_quant_fullint_micro.tflite",
-    "tflm_examples/hello_world_int8.tflite",
-    "tflm_examples/micro_speech_quantized.tflite",
-    "tflm_examples/person_detect.tflite",
-    "tflm_examples/mobilenet_v2_quantized_1x3x224x224.tflite",
-    "tflm_examples/simple_add_model.tflite",
-    str(ROOT / "edgeml/models/tiny_transformer_int8.tflite"),
-]
+MODELS = [m for name, m in WHOLE_MODELS.items() if name != "transformer_gelu"]  # TFLM has no GELU
 
 
 def main() -> int:
@@ -48,7 +31,7 @@ def main() -> int:
           f"{'edg/TFLM':>10}{'edg/lb':>9}  planner")
     mlperf_ratios = []
     for rel in MODELS:
-        path = Path(rel) if Path(rel).is_absolute() else ZOO / rel
+        path = model_path(rel)
         if args.only not in str(path):
             continue
         if not path.exists():

@@ -9,40 +9,11 @@ reference that refuses a model is reported as such. Exit 0 only if nothing misma
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-ZOO = Path(os.environ.get("EDGEML_ZOO", ROOT.parent / "shared" / "models"))
+from zoo import WHOLE_MODELS, expand
 
-MODELS = [
-    "mlperf_tiny/kws_ref_model.tflite",
-    "mlperf_tiny/vww_96_int8.tflite",
-    "mlperf_tiny/pretrainedResnet_quant.tflite",
-    "mlperf_tiny/pretrainedResnet_large_int8.tflite",
-    "mlperf_tiny/ad01_int8.tflite",
-    "mlperf_tiny/str_ww_ref_model.tflite",
-    "mlperf_tiny/model_ToyCar_quant_fullint_micro.tflite",
-    "tflm_examples/hello_world_int8.tflite",
-    "tflm_examples/simple_add_model.tflite",
-    "tflm_examples/micro_speech_quantized.tflite",
-    "tflm_examples/person_detect.tflite",
-    "tflm_examples/mobilenet_v2_quantized_1x3x224x224.tflite",
-    "tflm_integration_tests/*.tflite",
-    str(ROOT / "edgeml/models/*.tflite"),
-]
-
-
-def expand(patterns: list[str]) -> list[Path]:
-    paths: list[Path] = []
-    for pattern in patterns:
-        base = Path(pattern)
-        if base.is_absolute():
-            paths += sorted(base.parent.glob(base.name))
-        else:
-            paths += sorted(ZOO.glob(pattern))
-    return paths
+PATTERNS = [*WHOLE_MODELS.values(), "tflm_integration_tests/*.tflite"]
 
 
 def main() -> int:
@@ -55,7 +26,7 @@ def main() -> int:
     parser.add_argument("--only", default="")
     args = parser.parse_args()
     failures = 0
-    for path in expand(MODELS):
+    for path in expand(PATTERNS):
         if args.only not in str(path):
             continue
         for against in ("tflite", "tflm"):
