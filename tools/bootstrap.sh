@@ -49,8 +49,14 @@ ensure_venv() {
     want="$(sha256sum "$EDGEML_ROOT/pyproject.toml" | cut -d' ' -f1)"
     if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
         echo "edgeml: installing Python packages into $VENV (first run takes a few minutes)" >&2
-        "$VENV/bin/python" -m pip install -q --upgrade pip
-        "$VENV/bin/python" -m pip install -q -e "$EDGEML_ROOT[dev]"
+        local log="$VENV/pip-install.log"
+        # Quiet on success (setuptools is chatty); the whole log on failure.
+        if ! { "$VENV/bin/python" -m pip install --upgrade pip &&
+               "$VENV/bin/python" -m pip install -e "$EDGEML_ROOT[dev]"; } > "$log" 2>&1; then
+            cat "$log" >&2
+            echo "edgeml: installing Python packages failed (log above, also in $log)" >&2
+            return 1
+        fi
         echo "$want" > "$stamp"
     fi
 }
