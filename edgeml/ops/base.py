@@ -113,6 +113,9 @@ class OpSpec:
     # kernel(params, inputs, outputs) for these very arrays, with everything resolvable resolved once
     # (views, argument tuples), for the runner's loop. None: the runner binds the kernel itself.
     bind: BindFn | None = None
+    # c_emit(params, ctx) -> edgeml.codegen.c_values.CCall: the op's C kernel and its arguments
+    # (firmware/kernels/edg_<module>.c). None: no C kernel yet; code generation refuses the model.
+    c_emit: Callable[[Any, OpContext], Any] | None = None
 
     def inplace_pairs(self, ctx: OpContext) -> tuple[tuple[int, int], ...]:
         """(output, input) pairs that may share storage for this node: fixed, or decided per node."""

@@ -9,6 +9,7 @@ from functools import partial
 import numpy as np
 from numba import njit
 
+from edgeml.codegen.c_values import CArray, CCall
 from edgeml.ir.dtypes import DType
 from edgeml.ops.accumulate import exact_matmul_dtype, requantize_channels, requantize_channels_int64
 from edgeml.ops.base import OpContext, OpSpec
@@ -186,4 +187,24 @@ def macs(ctx: OpContext) -> int:
     return ctx.output().num_elements * ctx.input(1).shape[1]
 
 
-SPEC = OpSpec(name="FULLY_CONNECTED", prepare=prepare, reference=reference, kernel=kernel, macs=macs, bind=bind)
+def c_emit(p: FullyConnectedParams, ctx: OpContext) -> CCall:
+    channels = len(p.multiplier)
+    bias = p.bias if p.bias.size else None
+    return CCall(
+        module="fully_connected",
+        function="edg_fully_connected_s16" if p.wide else "edg_fully_connected_s8",
+        params_type="edg_fully_connected_params_t",
+        fields={
+            "rows": ctx.input(0).num_elements // p.accum_depth, "depth": p.accum_depth, "channels": channels,
+            "input_offset": p.input_offset, "filter_offset": p.filter_offset, "output_offset": p.output_offset,
+            "lo": p.lo, "hi": p.hi, "rounding": int(p.rounding),
+            "multiplier": CArray(p.multiplier), "shift": CArray(p.shift),
+            **({"bias64" if p.wide else "bias32": CArray(bias, np.int64 if p.wide else np.int32)}
+               if bias is not None else {}),
+        },
+        omit_inputs=(2,),
+    )
+
+
+SPEC = OpSpec(name="FULLY_CONNECTED", prepare=prepare, reference=reference, kernel=kernel, macs=macs, bind=bind,
+              c_emit=c_emit)

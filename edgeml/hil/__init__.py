@@ -1,0 +1,1 @@
+"""Hardware in the loop: the serial protocol, board and QEMU sessions, verify."""

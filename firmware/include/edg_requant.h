@@ -1,0 +1,74 @@
+/* edgeml C runtime: the single C definition of requantization (the twin of edgeml/quant/requant.py).
+ *
+ * multiplier is an int32 mantissa with its point at bit 31 and shift its power-of-two exponent, as
+ * edgeml's Python side computes them for the chosen reference. The rounding mode is data:
+ * EDG_ROUND_SINGLE is TFLite's one-step rounding, EDG_ROUND_DOUBLE gemmlowp's
+ * SaturatingRoundingDoublingHighMul followed by RoundingDivideByPOT. Results are truncated to int32
+ * as the reference kernels do. Right shifts of negative values are arithmetic (checked below). */
+#ifndef EDG_REQUANT_H
+#define EDG_REQUANT_H
+
+#include <stdint.h>
+
+#if ((-1) >> 1) != -1
+#error "edgeml needs arithmetic right shifts of negative integers"
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum { EDG_ROUND_SINGLE = 0, EDG_ROUND_DOUBLE = 1 };
+
+static inline int64_t edg_rounding_divide_by_pot(int64_t x, int exponent) {
+    const int64_t mask = ((int64_t)1 << exponent) - 1;
+    const int64_t remainder = x & mask;
+    const int64_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+    return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
+static inline int64_t edg_saturating_rounding_doubling_high_mul(int64_t a, int64_t b) {
+    if (a == INT32_MIN && b == INT32_MIN) {
+        return INT32_MAX;
+    }
+    const int64_t ab = a * b;
+    const int64_t nudge = ab >= 0 ? ((int64_t)1 << 30) : (1 - ((int64_t)1 << 30));
+    const int64_t t = ab + nudge;
+    /* C division truncates toward zero, as gemmlowp's does. */
+    return t / ((int64_t)1 << 31);
+}
+
+static inline int32_t edg_mbqm_single(int32_t x, int32_t multiplier, int32_t shift) {
+    const int total_shift = 31 - shift;
+    const int64_t round = (int64_t)1 << (total_shift - 1);
+    return (int32_t)(((int64_t)x * multiplier + round) >> total_shift);
+}
+
+static inline int32_t edg_mbqm_double(int32_t x, int32_t multiplier, int32_t shift) {
+    const int left = shift > 0 ? shift : 0;
+    const int right = shift < 0 ? -shift : 0;
+    const int64_t high = edg_saturating_rounding_doubling_high_mul((int64_t)x * ((int64_t)1 << left), multiplier);
+    return (int32_t)edg_rounding_divide_by_pot(high, right);
+}
+
+/* MultiplyByQuantizedMultiplier with the rounding chosen at conversion time. */
+static inline int32_t edg_mbqm(int32_t x, int32_t multiplier, int32_t shift, int32_t rounding) {
+    return rounding == EDG_ROUND_SINGLE ? edg_mbqm_single(x, multiplier, shift)
+                                        : edg_mbqm_double(x, multiplier, shift);
+}
+
+/* The 64-bit-accumulator form of the 16x8 kernels (the same in both references). */
+static inline int32_t edg_mbqm_int64(int64_t x, int32_t multiplier, int32_t shift) {
+    const int64_t reduced = multiplier < 0x7FFF0000 ? (((int64_t)multiplier + (1 << 15)) >> 16) : 0x7FFF;
+    const int total_shift = 15 - shift;
+    return (int32_t)((x * reduced + ((int64_t)1 << (total_shift - 1))) >> total_shift);
+}
+
+static inline int32_t edg_clamp(int32_t x, int32_t lo, int32_t hi) {
+    return x < lo ? lo : (x > hi ? hi : x);
+}
+
+#ifdef __cplusplus
+}
+#endif
+#endif
