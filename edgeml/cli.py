@@ -190,6 +190,59 @@ def plan(model: str, target: str, vs_tflm: bool, scheduler: str, planner: str, n
         sys.exit(1)
 
 
+DEFAULT_TARGET = "qemu-mps2-an386"
+
+
+@main.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "outdir", type=click.Path(file_okay=False), required=True,
+              help="Directory of the C project (created, or replaced if edgeml made it).")
+@click.option("--target", default=DEFAULT_TARGET, show_default=True, help="Board name (see `edgeml targets`).")
+@click.option("--reference", type=REFERENCES, default="tflite", show_default=True,
+              help="Whose integer arithmetic the firmware reproduces.")
+@user_errors
+def convert(model: str, outdir: str, target: str, reference: str) -> None:
+    """Write a self-contained C project for MODEL on a board; build it with `make -C OUTDIR`.
+
+    Exits 1 without writing anything if the model does not fit the board.
+    """
+    from edgeml.api import load
+    from edgeml.codegen.project import write_project
+    from edgeml.hil.verify import BudgetError, compile_for
+    from edgeml.targets import load_board
+
+    board = load_board(target)
+    try:
+        compiled = compile_for(load(model), board, reference)
+    except BudgetError as exc:
+        click.echo(f"edgeml: {exc}", err=True)
+        sys.exit(1)
+    info = write_project(compiled.program, compiled.plan, board, Path(outdir))
+    click.echo(f"wrote {outdir} for {board.name} ({reference} numerics): arena {info.arena_bytes:,} bytes, "
+               f"const data {info.weight_bytes:,} bytes, kernels: {', '.join(info.kernels)}")
+    click.echo(f"build it with `make -C {outdir}` or `edgeml build {outdir}`")
+
+
+def _print_build(outdir: str, result, board) -> None:
+    click.echo(f"built {result.elf}: flash {result.flash_bytes:,} of {board.flash_bytes:,} bytes, "
+               f"RAM {result.ram_bytes:,} of {board.ram_bytes:,} bytes (.data {result.data_bytes:,}, "
+               f".bss {result.bss_bytes:,} incl. arena and stack)")
+
+
+@main.command()
+@click.argument("outdir", type=click.Path(file_okay=False))
+@click.option("-j", "jobs", type=click.IntRange(min=1), default=None, help="Parallel compile jobs.")
+@user_errors
+def build(outdir: str, jobs: int | None) -> None:
+    """Build a project written by `edgeml convert` (runs make) and report its real sizes."""
+    from edgeml.codegen.build import build_project
+    from edgeml.codegen.project import ProjectInfo
+    from edgeml.targets import load_board
+
+    info = ProjectInfo.read(Path(outdir))
+    _print_build(outdir, build_project(Path(outdir), jobs), load_board(info.target))
+
+
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON list.")
 @user_errors

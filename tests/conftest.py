@@ -19,6 +19,20 @@ ZOO = Path(os.environ.get("EDGEML_ZOO", ROOT.parent / "shared" / "models"))
 BUNDLED = ROOT / "edgeml" / "models"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("edgeml targets")
+    group.addoption("--target", default="qemu-mps2-an386",
+                    help="board for tests marked `target` (default: the emulated qemu-mps2-an386)")
+    group.addoption("--port", default=None,
+                    help="serial port of a real board already flashed by the test run (e.g. /dev/ttyACM0)")
+
+
+@pytest.fixture
+def target_board(request: pytest.FixtureRequest) -> tuple[str, str | None]:
+    """(board name, serial port or None) for hardware-in-the-loop tests."""
+    return request.config.getoption("--target"), request.config.getoption("--port")
+
+
 def zoo_path(relative: str) -> Path:
     """A zoo model's path; skips the test visibly when the zoo or the file is absent."""
     path = ZOO / relative

@@ -61,5 +61,7 @@ ensure_venv() {
     fi
 }
 
+# The firmware toolchain, the emulated boards and the host target's compiler.
+apt_install_missing gcc make gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
 ensure_venv
 export PATH="$VENV/bin:$PATH"
