@@ -14,7 +14,11 @@ A board.toml holds: name (= folder name), description, core, clock_hz (0 only fo
 host); [arch] cflags (the gcc -mcpu/-mfpu/-mfloat-abi/-mthumb flags) and dsp; [[ram]] regions
 (name, origin, size in bytes, note); [arena] regions (contiguous, in address order),
 reserve_bytes (the part of them left to the firmware's stack, .data and .bss) and why; [flash]
-origin and size; [uart] peripheral, connection, baud (and tx/rx pins or address); [flash_method]
+origin and size; [uart] peripheral, connection, baud (and tx/rx pins or address, and irq: its NVIC
+interrupt number); [firmware] (every board but the native host) the clock the firmware runs the core
+at (core_clock_hz, clock_source), stack_bytes, irq_count (the chip's external interrupt vectors),
+optional data_regions / stack_regions (where .data/.bss and the stack go when not in the arena's
+range) and boot2_bytes (a second-stage boot loader before the vector table, RP2040); [flash_method]
 kind ("probe", "qemu" or "native") with pyocd_target/pyocd_pack/openocd/probe for probes; and,
 for emulated boards, [emulation] qemu_machine, emulates, notes and [[emulation.memory]] (what
 QEMU maps, measured).
@@ -24,7 +28,7 @@ from __future__ import annotations
 
 import itertools
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -68,6 +72,7 @@ class Uart:
     tx: str = ""
     rx: str = ""
     address: int | None = None
+    irq: int | None = None  # NVIC interrupt number of its receiver (wakes the firmware from WFI)
 
     def summary(self) -> str:
         pins = f" {self.tx}/{self.rx}" if self.tx else ""
@@ -91,6 +96,19 @@ class FlashMethod:
     def to_json(self) -> dict[str, Any]:
         return {"kind": self.kind, "probe": self.probe, "pyocd_target": self.pyocd_target,
                 "pyocd_pack": self.pyocd_pack, "openocd": list(self.openocd)}
+
+
+@dataclass(frozen=True)
+class Firmware:
+    """How the firmware uses the chip: the clock it runs the core at, its stack, where its own RAM goes."""
+
+    core_clock_hz: int  # what the firmware's clock setup gives the core (SysTick counts it)
+    clock_source: str
+    stack_bytes: int
+    irq_count: int  # external interrupt vectors after the 16 of the core
+    data_region_names: tuple[str, ...]  # .data/.bss; empty: in the arena's range, within its reserve
+    stack_region_names: tuple[str, ...]  # empty: with .data/.bss
+    boot2_bytes: int = 0  # bytes before the vector table for a second-stage boot loader (RP2040)
 
 
 @dataclass(frozen=True)
@@ -122,6 +140,7 @@ class Board:
     flash_method: FlashMethod
     emulation: Emulation | None
     source: str  # the board.toml it was read from, for messages
+    firmware: Firmware | None = None  # None only for the native host
 
     @property
     def emulated(self) -> bool:
@@ -136,6 +155,22 @@ class Board:
     def arena_regions(self) -> tuple[MemoryRegion, ...]:
         by_name = {region.name: region for region in self.ram}
         return tuple(by_name[name] for name in self.arena_region_names)
+
+    def _regions(self, names: tuple[str, ...]) -> tuple[MemoryRegion, ...]:
+        by_name = {region.name: region for region in self.ram}
+        return tuple(by_name[name] for name in names)
+
+    @property
+    def data_regions(self) -> tuple[MemoryRegion, ...]:
+        """Where the firmware's .data and .bss go: their own regions, or the arena's range (in its reserve)."""
+        names = self.firmware.data_region_names if self.firmware else ()
+        return self._regions(names) if names else self.arena_regions
+
+    @property
+    def stack_regions(self) -> tuple[MemoryRegion, ...]:
+        """Where the firmware's stack goes: its own regions, or with .data/.bss."""
+        names = self.firmware.stack_region_names if self.firmware else ()
+        return self._regions(names) if names else self.data_regions
 
     @property
     def arena_origin(self) -> int:
@@ -296,7 +331,7 @@ def parse_board(text: str, source: str = "<board.toml>") -> Board:
         raise BoardError(f"{source}: not valid TOML: {exc}") from None
     top = _Table(data, source, "")
     top.only("name", "description", "core", "clock_hz", "arch", "ram", "arena", "flash", "uart",
-             "flash_method", "emulation")
+             "flash_method", "emulation", "firmware")
     ram = tuple(_region(t) for t in top.tables("ram"))
     _check_unique(top, [r.name for r in ram], "ram region")
     method = _flash_method(top.table("flash_method"))
@@ -328,6 +363,10 @@ def parse_board(text: str, source: str = "<board.toml>") -> Board:
     if board.clock_hz == 0 and method.kind != "native":
         raise top.fail("clock_hz must be > 0 (only the native host has no clock)")
     _check_arena(board, arena)
+    firmware_table = top.table("firmware", optional=method.kind == "native")
+    if firmware_table is not None:
+        board = replace(board, firmware=_firmware(firmware_table))
+        _check_firmware(board, firmware_table)
     return board
 
 
@@ -342,9 +381,19 @@ def _flash(t: _Table) -> MemoryRegion:
 
 
 def _uart(t: _Table) -> Uart:
-    t.only("peripheral", "connection", "baud", "tx", "rx", "address")
+    t.only("peripheral", "connection", "baud", "tx", "rx", "address", "irq")
     return Uart(t.text("peripheral"), t.text("connection"), t.integer("baud", minimum=1),
-                t.text("tx", ""), t.text("rx", ""), t.integer("address", default=None))
+                t.text("tx", ""), t.text("rx", ""), t.integer("address", default=None),
+                t.integer("irq", default=None))
+
+
+def _firmware(t: _Table) -> Firmware:
+    t.only("core_clock_hz", "clock_source", "stack_bytes", "irq_count", "data_regions", "stack_regions",
+           "boot2_bytes")
+    return Firmware(core_clock_hz=t.integer("core_clock_hz", minimum=1), clock_source=t.text("clock_source"),
+                    stack_bytes=t.integer("stack_bytes", minimum=1024), irq_count=t.integer("irq_count", minimum=1),
+                    data_region_names=t.strings("data_regions", ()), stack_region_names=t.strings("stack_regions", ()),
+                    boot2_bytes=t.integer("boot2_bytes", default=0))
 
 
 def _flash_method(t: _Table) -> FlashMethod:
@@ -388,6 +437,46 @@ def _check_arena(board: Board, t: _Table) -> None:
     if board.arena_reserve_bytes >= total:
         raise t.fail(f"arena.reserve_bytes ({board.arena_reserve_bytes}) leaves nothing of the arena's "
                      f"{total} bytes")
+
+
+def _check_firmware(board: Board, t: _Table) -> None:
+    """Clock, interrupts and stack are consistent; the firmware's RAM is a range of its own or the arena's."""
+    fw = board.firmware
+    if fw.core_clock_hz > board.clock_hz:
+        raise t.fail(f"firmware.core_clock_hz ({fw.core_clock_hz}) is above the chip's clock_hz ({board.clock_hz})")
+    if fw.stack_bytes % 8:
+        raise t.fail(f"firmware.stack_bytes ({fw.stack_bytes}) must be a multiple of 8 (AAPCS stack alignment)")
+    if fw.boot2_bytes % 4 or fw.boot2_bytes < 0:
+        raise t.fail(f"firmware.boot2_bytes ({fw.boot2_bytes}) must be a multiple of 4")
+    irq = board.uart.irq
+    if irq is None or irq >= fw.irq_count:
+        raise t.fail(f"uart.irq must be the receiver's interrupt number, below firmware.irq_count "
+                     f"({fw.irq_count}); got {irq}")
+    arena = board.arena_regions
+    for key, names in (("data_regions", fw.data_region_names), ("stack_regions", fw.stack_region_names)):
+        _check_range(t, f"firmware.{key}", names, board)
+    data, stack = board.data_regions, board.stack_regions
+    if data != arena and set(data) & set(arena):
+        raise t.fail("firmware.data_regions must be the arena's regions or apart from them, not overlap them")
+    if stack not in (data, arena) and set(stack) & (set(data) | set(arena)):
+        raise t.fail("firmware.stack_regions must be the data's or the arena's regions, or apart from both")
+    if stack == arena:
+        if fw.stack_bytes >= board.arena_reserve_bytes:
+            raise t.fail(f"firmware.stack_bytes ({fw.stack_bytes}) must leave room in arena.reserve_bytes "
+                         f"({board.arena_reserve_bytes}) for .data and .bss")
+    elif fw.stack_bytes > sum(r.size for r in stack):
+        raise t.fail(f"firmware.stack_bytes ({fw.stack_bytes}) does not fit firmware.stack_regions")
+
+
+def _check_range(t: _Table, key: str, names: tuple[str, ...], board: Board) -> None:
+    known = {region.name for region in board.ram}
+    missing = [name for name in names if name not in known]
+    if missing:
+        raise t.fail(f"{key} must name [[ram]] regions ({', '.join(sorted(known))}); unknown: {', '.join(missing)}")
+    for before, after in itertools.pairwise(board._regions(names)):
+        if before.end != after.origin:
+            raise t.fail(f"{key} must be contiguous and in address order: {before.name} ends at {before.end:#x} "
+                         f"but {after.name} starts at {after.origin:#x}")
 
 
 # ---------------------------------------------------------------- text for the CLI

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -186,3 +187,119 @@ def test_non_contiguous_arena_is_refused(tmp_path):
 def test_missing_file_is_a_board_error(tmp_path):
     with pytest.raises(BoardError, match="cannot read"):
         load_board_file(tmp_path / "nope" / "board.toml")
+
+
+# ---------------------------------------------------------------- [firmware] and the generated build inputs
+
+CORTEX_M = sorted(EXPECTED_BOARDS - {"host"})
+
+
+def test_every_microcontroller_has_a_firmware_table_and_the_host_none():
+    for name in CORTEX_M:
+        board = load_board(name)
+        assert board.firmware is not None and board.uart.irq is not None
+        assert 0 < board.firmware.core_clock_hz <= board.clock_hz
+        assert board.firmware.stack_bytes == 8 * KB
+    assert load_board("host").firmware is None
+
+
+def test_firmware_ram_placement():
+    h743 = load_board("nucleo-h743zi")
+    assert [r.name for r in h743.data_regions] == ["DTCM"] and h743.stack_regions == h743.data_regions
+    pico = load_board("rpi-pico")
+    assert [r.name for r in pico.stack_regions] == ["SCRATCH_X", "SCRATCH_Y"]
+    assert pico.data_regions == pico.arena_regions and pico.firmware.boot2_bytes == 256
+    f746 = load_board("stm32f746g-disco")
+    assert f746.data_regions == f746.stack_regions == f746.arena_regions
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    ("stack_bytes = 8192", "stack_bytes = 8196", "multiple of 8"),
+    ("stack_bytes = 8192", "stack_bytes = 16384", "must leave room in arena.reserve_bytes"),
+    ("irq = 37 ", "irq = 86 ", "below firmware.irq_count"),
+    ("irq = 37 ", "# irq = 37 ", "uart.irq must be"),
+    ("core_clock_hz = 16_000_000", "core_clock_hz = 200_000_000", "above the chip's clock_hz"),
+    ("irq_count = 86", 'irq_count = 86\ndata_regions = ["FLASHY"]', "unknown: FLASHY"),
+    ("irq_count = 86", 'irq_count = 86\ndata_regions = ["SRAM"]', ""),  # the arena's own regions: allowed
+    ("irq_count = 86", "irq_count = 86\nheap_bytes = 1", "unknown key(s) 'heap_bytes'"),
+    ("[firmware]", "[firmwar]", "unknown key(s) 'firmwar'"),
+])
+def test_malformed_firmware_tables_are_refused(tmp_path, old, new, expected):
+    path = _broken(tmp_path, old, new)
+    if not expected:
+        assert load_board_file(path).firmware is not None
+        return
+    with pytest.raises(BoardError) as info:
+        load_board_file(path)
+    assert expected in str(info.value)
+
+
+def test_firmware_region_overlapping_the_arena_is_refused(tmp_path):
+    extra = '[[ram]]\nname = "HIGH"\norigin = 0x20018000\nsize = 32768\n\n[arena]'
+    path = _broken(tmp_path, "[arena]", extra)
+    path.write_text(path.read_text().replace("irq_count = 86", 'irq_count = 86\nstack_regions = ["HIGH"]'))
+    assert [r.name for r in load_board_file(path).stack_regions] == ["HIGH"]  # apart from the arena: fine
+    text = path.read_text().replace('regions = ["SRAM"]', 'regions = ["SRAM", "HIGH"]', 1)
+    path.write_text(text.replace("size = 131072", "size = 98304", 1))
+    with pytest.raises(BoardError, match="stack_regions must be"):
+        load_board_file(path)
+
+
+def _memory(script: str) -> dict[str, tuple[int, int]]:
+    return {m[0]: (int(m[1], 16), int(m[2])) for m in
+            re.findall(r"^\s+(\w+)\s+\(\w+\)\s+: ORIGIN = (0x[0-9a-f]+), LENGTH = +(\d+)", script, re.M)}
+
+
+@pytest.mark.parametrize("name", CORTEX_M)
+def test_linker_script_takes_its_memory_from_the_board_file(name):
+    from edgeml.codegen.linker import linker_script
+
+    board = load_board(name)
+    script = linker_script(board)
+    memory = _memory(script)
+    assert memory["FLASH"] == (board.flash.origin, board.flash.size)
+    arena = board.arena_regions
+    assert memory["RAM"] == (arena[0].origin, sum(r.size for r in arena))
+    assert ("DATA" in memory) == (board.data_regions != arena)
+    assert ("STACK" in memory) == (board.stack_regions not in (arena, board.data_regions))
+    assert f"__edg_stack_bytes = {board.firmware.stack_bytes};" in script
+    assert script.count("LONG(edg_default_handler | 1)") == board.firmware.irq_count - 1
+    assert script.count("LONG(edg_uart_irq_handler | 1)") == 1
+    assert ("reserve_bytes" in script) == (board.data_regions == arena)
+    assert (".boot2" in script) == (board.firmware.boot2_bytes > 0)
+    assert " ".join(f"BYTE({b:#04x})" for b in name.encode()[:8]) in script
+
+
+def test_linker_script_ranges_are_the_h743_and_pico_special_cases():
+    from edgeml.codegen.linker import linker_script
+
+    h743 = _memory(linker_script(load_board("nucleo-h743zi")))
+    assert h743["RAM"] == (0x24000000, 512 * KB) and h743["DATA"] == (0x20000000, 128 * KB)
+    pico = _memory(linker_script(load_board("rpi-pico")))
+    assert pico["STACK"] == (0x20040000, 8 * KB) and pico["RAM"] == (0x20000000, 256 * KB)
+
+
+def test_target_sources_and_cflags():
+    from edgeml.codegen.linker import common_dir, target_cflags, target_sources
+
+    an386 = load_board("qemu-mps2-an386")
+    names = [p.name for p in target_sources(an386)]
+    assert {"edg_cortex_m_startup.c", "edg_cortex_m_port.c", "edg_cortex_m.h", "port_cmsdk_uart.c"} <= set(names)
+    assert len(names) == len(set(names))
+    assert target_cflags(an386) == [*an386.cflags, "-DEDG_CORE_HZ=25000000u", "-DEDG_UART_BAUD=115200u",
+                                     "-DEDG_UART_IRQ=0u"]
+    host = load_board("host")
+    assert target_cflags(host) == [] and all(p.parent != common_dir() for p in target_sources(host))
+    for name in CORTEX_M:
+        ports = [p.name for p in target_sources(load_board(name)) if p.name.startswith("port_")]
+        assert len(ports) == 1, (name, ports)
+
+
+def test_rp2040_boot2_checksum():
+    from edgeml.codegen.linker import crc32_mpeg2, rp2040_boot2_image
+
+    assert crc32_mpeg2(b"123456789") == 0x0376E6E7  # the CRC-32/MPEG-2 check value
+    image = rp2040_boot2_image(b"\x01\x02")
+    assert len(image) == 256 and image[252:] == crc32_mpeg2(image[:252]).to_bytes(4, "little")
+    with pytest.raises(EdgemlError, match="at most 252"):
+        rp2040_boot2_image(bytes(253))
