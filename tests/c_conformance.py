@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import pytest
 
 from edgeml.codegen.host_build import HostModel
 from edgeml.codegen.model_c import generate
 from edgeml.ir.graph import Graph
+from edgeml.ops.registry import REGISTRY
 from edgeml.plan.memory import plan_memory
 from edgeml.runtime.executor import Runner, run_reference
 from edgeml.runtime.program import prepare_program
@@ -25,7 +27,16 @@ def host_model(graph: Graph, numerics: str, prefix: str = "model") -> tuple[Host
     return HostModel(graph, generate(program, plan, prefix)), Runner(program, plan)
 
 
+def skip_without_c_kernels(graph: Graph) -> None:
+    """Skip, visibly, a whole-model check while some of its ops have no C kernel yet."""
+    missing = sorted({node.op for node in graph.nodes
+                      if (spec := REGISTRY.get(node.op)) is not None and spec.c_emit is None})
+    if missing:
+        pytest.skip(f"{graph.name}: no C kernel yet for {', '.join(missing)}")
+
+
 def assert_c_matches(graph: Graph, numerics: str, batches: Sequence[Sequence[np.ndarray]]) -> None:
+    skip_without_c_kernels(graph)
     c_model, runner = host_model(graph, numerics)
     program = runner.program
     for b, inputs in enumerate(batches):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from edgeml.codegen.c_values import CCall
 from edgeml.ops.base import OpContext, OpSpec
 from edgeml.ops.common import Activation, Padding
 from edgeml.ops.conv_common import (
@@ -20,6 +21,8 @@ from edgeml.ops.conv_common import (
     ConvGeometry,
     ConvQuant,
     activation_dtypes,
+    c_fields,
+    c_function,
     check_scratch,
     conv_quant,
     exact_float_dtype,
@@ -149,9 +152,29 @@ def inplace_scratch_bytes(ctx: OpContext) -> int:
     filter_h = ctx.input(1).shape[1]
     _, _, in_w, in_c = x.shape
     if filter_h == 1:
-        return out.shape[-1] * 4
+        # One output pixel of accumulators, or (same-shape 1xK) the last pad_w + 1 input pixels.
+        filter_w = ctx.input(1).shape[2]
+        return max(out.shape[-1] * 4, ((filter_w - 1) // 2 + 1) * in_c * x.dtype.np.itemsize)
     return (filter_h - 1) * in_w * in_c * x.dtype.np.itemsize
 
 
+def c_emit(p: Conv2DParams, ctx: OpContext) -> CCall:
+    """edg_conv_2d_s8 / _s16 (firmware/kernels/edg_conv_2d.h); the bias travels widened in params."""
+    _check_inplace_scratch(p.geometry, ctx)
+    return CCall(module="conv_2d", function=c_function("conv_2d", p.quant), params_type="edg_conv_2d_params_t",
+                 fields=c_fields(p.geometry, p.quant), omit_inputs=(2,))
+
+
+def _check_inplace_scratch(g: ConvGeometry, ctx: OpContext) -> None:
+    """A same-shape 1xK convolution in place keeps the last pad_w + 1 input pixels: refuse to emit a
+    kernel that the plan's inplace_scratch_bytes could leave short (the device would compute garbage)."""
+    if g.filter_h != 1 or g.filter_w == 1 or not _same_shape(ctx):
+        return
+    needed = (g.pad_w + 1) * g.in_c * ctx.input(0).dtype.np.itemsize
+    if needed > inplace_scratch_bytes(ctx):
+        raise ctx.unsupported(f"in place, a 1x{g.filter_w} convolution needs {needed} bytes of scratch; "
+                              f"inplace_scratch_bytes gives {inplace_scratch_bytes(ctx)}")
+
+
 SPEC = OpSpec(name="CONV_2D", prepare=prepare, reference=reference, kernel=kernel, macs=macs, bind=bind,
-              inplace=inplace, inplace_scratch_bytes=inplace_scratch_bytes)
+              inplace=inplace, inplace_scratch_bytes=inplace_scratch_bytes, c_emit=c_emit)

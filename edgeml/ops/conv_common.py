@@ -16,6 +16,7 @@ from functools import partial
 import numpy as np
 from numba import njit
 
+from edgeml.codegen.c_values import CArray, CValue
 from edgeml.ir.dtypes import DType
 from edgeml.ir.graph import Tensor
 from edgeml.ops.accumulate import requantize_channels, requantize_channels_int64
@@ -190,6 +191,29 @@ def check_scratch(ctx: OpContext, *shapes: tuple[int, ...]) -> None:
     total = sum(int(np.prod(s, dtype=np.int64)) * 8 for s in shapes)
     if total > MAX_SCRATCH_BYTES:
         raise ctx.unsupported(f"needs {total} bytes of scratch memory")
+
+
+def c_fields(g: ConvGeometry, q: ConvQuant, dilation: bool = True) -> dict[str, CValue]:
+    """The params fields the three C kernels share (firmware/kernels/edg_{conv_2d,depthwise_conv_2d,
+    transpose_conv}.h): geometry, offsets, clamp range, per-channel multipliers and the bias, widened
+    to the accumulator type (bias32 for int8, bias64 for 16x8) and omitted when the op has none."""
+    fields: dict[str, CValue] = {
+        "batches": g.batches, "in_h": g.in_h, "in_w": g.in_w, "in_c": g.in_c,
+        "out_h": g.out_h, "out_w": g.out_w, "out_c": g.out_c, "filter_h": g.filter_h, "filter_w": g.filter_w,
+        "stride_h": g.stride_h, "stride_w": g.stride_w,
+        **({"dilation_h": g.dilation_h, "dilation_w": g.dilation_w} if dilation else {}),
+        "pad_h": g.pad_h, "pad_w": g.pad_w,
+        "input_offset": q.input_offset, "output_offset": q.output_offset, "lo": q.lo, "hi": q.hi,
+        "rounding": int(q.rounding), "multiplier": CArray(q.multiplier), "shift": CArray(q.shift),
+    }
+    if q.bias.size:
+        fields["bias64" if q.wide else "bias32"] = CArray(q.bias, np.int64 if q.wide else np.int32)
+    return fields
+
+
+def c_function(module: str, q: ConvQuant) -> str:
+    """edg_<module>_s8, or _s16 for 16x8."""
+    return f"edg_{module}_{'s16' if q.wide else 's8'}"
 
 
 # ---------------------------------------------------------------------------------------------

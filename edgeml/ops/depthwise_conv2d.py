@@ -15,6 +15,7 @@ from functools import partial
 import numpy as np
 from numba import njit
 
+from edgeml.codegen.c_values import CCall
 from edgeml.ops.accumulate import requantize_channels, requantize_channels_int64
 from edgeml.ops.base import OpContext, OpSpec
 from edgeml.ops.common import Activation, Padding
@@ -23,6 +24,8 @@ from edgeml.ops.conv_common import (
     ConvGeometry,
     ConvQuant,
     activation_dtypes,
+    c_fields,
+    c_function,
     check_scratch,
     conv_quant,
     exact_float_dtype,
@@ -225,5 +228,12 @@ def inplace_scratch_bytes(ctx: OpContext) -> int:
     return out.shape[1] * out.shape[2] * 4
 
 
+def c_emit(p: DepthwiseConv2DParams, ctx: OpContext) -> CCall:
+    """edg_depthwise_conv_2d_s8 / _s16 (firmware/kernels/edg_depthwise_conv_2d.h)."""
+    return CCall(module="depthwise_conv_2d", function=c_function("depthwise_conv_2d", p.quant),
+                 params_type="edg_depthwise_conv_2d_params_t",
+                 fields={**c_fields(p.geometry, p.quant), "depth_multiplier": p.depth_multiplier}, omit_inputs=(2,))
+
+
 SPEC = OpSpec(name="DEPTHWISE_CONV_2D", prepare=prepare, reference=reference, kernel=kernel, macs=macs,
-              bind=bind, inplace=inplace, inplace_scratch_bytes=inplace_scratch_bytes)
+              bind=bind, inplace=inplace, inplace_scratch_bytes=inplace_scratch_bytes, c_emit=c_emit)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from edgeml.codegen.c_values import CCall
 from edgeml.ir.dtypes import DType
 from edgeml.ops.base import OpContext, OpSpec
 from edgeml.ops.common import Activation, Padding, compute_padding, require_dtype
@@ -24,6 +25,8 @@ from edgeml.ops.conv_common import (
     ConvGeometry,
     ConvQuant,
     activation_dtypes,
+    c_fields,
+    c_function,
     check_scratch,
     check_window,
     conv_quant,
@@ -168,5 +171,13 @@ def scratch_bytes(ctx: OpContext) -> int:
     return ctx.output().num_elements * (8 if ctx.input(2).dtype is DType.INT16 else 4)
 
 
+def c_emit(p: TransposeConvParams, ctx: OpContext) -> CCall:
+    """edg_transpose_conv_s8 / _s16 (firmware/kernels/edg_transpose_conv.h). The output shape input is
+    not passed: the kernel runs with the declared static shape (the host checks the given one)."""
+    return CCall(module="transpose_conv", function=c_function("transpose_conv", p.quant),
+                 params_type="edg_transpose_conv_params_t", fields=c_fields(p.geometry, p.quant, dilation=False),
+                 omit_inputs=(0, 3))
+
+
 SPEC = OpSpec(name="TRANSPOSE_CONV", prepare=prepare, reference=reference, kernel=kernel, macs=macs,
-              scratch_bytes=scratch_bytes, shape_operand=0)
+              scratch_bytes=scratch_bytes, shape_operand=0, c_emit=c_emit)
