@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from c_conformance import host_model
 from conftest import BUNDLED, assert_bit_exact, assert_kernels_match_references, zoo_path
 
 from edgeml.api import load
@@ -138,15 +139,20 @@ def one_op_model(op_code: int, inputs: list[Spec], output: Spec, options_type: i
 
 
 def check_one_op(tmp_path: Path, blob: bytes, batches: list[list[np.ndarray]], against=("tflite", "tflm")) -> None:
-    """edgeml's kernels == its numpy references == each reference runtime, on every batch."""
+    """edgeml's kernels == its numpy references == each reference runtime, on every batch; and the
+    generated C (compiled for the host) == the kernels, byte for byte (floats: -0.0 and NaNs too)."""
     path = tmp_path / "op.tflite"
     path.write_bytes(blob)
     graph = load(path)
     for name in against:
         program = prepare_program(graph, Numerics(name))
         reference = get_reference(name, blob, str(path), len(graph.tensors), len(graph.outputs))
+        c_model, _ = host_model(graph, name)
         for batch in batches:
             ours = run(program, batch).outputs[0]
+            c_out = c_model.run(batch)[0][0]
+            differ = int((c_out.view(np.uint8) != ours.view(np.uint8)).sum())
+            assert differ == 0, f"C != kernel ({name} numerics): {differ} bytes differ"
             slow = run(program, batch, use_reference=True).outputs[0]
             theirs = np.asarray(reference.run(batch).outputs[0]).reshape(ours.shape)
             assert np.array_equal(ours, slow), f"kernel != numpy reference ({name} numerics)"

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numba import njit
 
+from edgeml.codegen.c_values import CCall
 from edgeml.ir.dtypes import DType
 from edgeml.ops.base import Numerics, OpContext, OpSpec
 from edgeml.ops.common import Activation, activation_range
@@ -28,6 +29,8 @@ from edgeml.ops.elementwise import (
     ELEMENTWISE_ROUNDING,
     BroadcastPlan,
     broadcast_int64,
+    c_broadcast,
+    c_int32_table,
     inplace_over_full_inputs,
     per_tensor_quant,
     prepare_binary,
@@ -232,5 +235,27 @@ def kernel(p: AddSubParams, inputs, outputs) -> None:
                    p.output_offset, p.lo, p.hi, int(p.rounding), out.reshape(-1))
 
 
-ADD_SPEC = OpSpec(name="ADD", prepare=prepare_add, reference=reference, kernel=kernel, inplace=inplace_over_full_inputs)
-SUB_SPEC = OpSpec(name="SUB", prepare=prepare_sub, reference=reference, kernel=kernel, inplace=inplace_over_full_inputs)
+def c_emit(p: AddSubParams, ctx: OpContext) -> CCall:
+    """int8 reads the two per-value tables of rescaled inputs (1 KB each; the 64 KB pair table stays on
+    the host); int16 rescales each element as the numba kernel does."""
+    int8 = ctx.input(0).dtype is DType.INT8
+    tables = {"scaled1": c_int32_table(ctx, p.scaled[0]), "scaled2": c_int32_table(ctx, p.scaled[1])} if int8 else {}
+    return CCall(
+        module="add_sub", function="edg_add_sub_s8" if int8 else "edg_add_sub_s16",
+        params_type="edg_add_sub_params_t",
+        fields={
+            "bc": c_broadcast(ctx), "sign": p.sign, "pot": p.pot, "left_shift": p.left_shift,
+            "offset1": p.offsets[0], "offset2": p.offsets[1],
+            "multiplier1": p.multipliers[0], "shift1": p.shifts[0],
+            "multiplier2": p.multipliers[1], "shift2": p.shifts[1],
+            "pot_shift1": p.pot_shifts[0], "pot_shift2": p.pot_shifts[1],
+            "output_multiplier": p.output_multiplier, "output_shift": p.output_shift,
+            "output_offset": p.output_offset, "lo": p.lo, "hi": p.hi, "rounding": int(p.rounding), **tables,
+        },
+    )
+
+
+ADD_SPEC = OpSpec(name="ADD", prepare=prepare_add, reference=reference, kernel=kernel, inplace=inplace_over_full_inputs,
+                  c_emit=c_emit)
+SUB_SPEC = OpSpec(name="SUB", prepare=prepare_sub, reference=reference, kernel=kernel, inplace=inplace_over_full_inputs,
+                  c_emit=c_emit)

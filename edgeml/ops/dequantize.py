@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from edgeml.codegen.c_values import CArray, CCall, CFloat
 from edgeml.ir.dtypes import DType
 from edgeml.ops.base import OpContext, OpSpec
 from edgeml.ops.common import require_dtype
@@ -43,11 +44,25 @@ def _table(values, scale, zero_point):
 
 def reference(p: DequantizeParams, inputs) -> list[np.ndarray]:
     x = inputs[0].astype(np.int64) - p.zero_point
-    return [(np.float64(p.scale) * x).astype(np.float32)]
+    with np.errstate(over="ignore"):  # beyond float32's range: infinity, as in the references
+        return [(np.float64(p.scale) * x).astype(np.float32)]
 
 
 def kernel(p: DequantizeParams, inputs, outputs) -> None:
     run_lookup(p.table, inputs[0], outputs[0])
 
 
-SPEC = OpSpec(name="DEQUANTIZE", prepare=prepare, reference=reference, kernel=kernel)
+def c_emit(p: DequantizeParams, ctx: OpContext) -> CCall:
+    """int8: the 256-entry table; int16: one float32 multiplication per element, which equals the
+    references' double product rounded to float32 only when that product is exact in double."""
+    count = ctx.output().num_elements
+    if ctx.input(0).dtype is DType.INT8:
+        return CCall(module="dequantize", function="edg_dequantize_s8", params_type="edg_dequantize_params_t",
+                     fields={"count": count, "table": CArray(p.table, np.float32)})
+    if float(np.float32(p.scale)) != p.scale or abs(p.zero_point) > (1 << 24) - (1 << 15):
+        raise ctx.unsupported("int16 input in C needs a float32 scale and |q - zero point| <= 2^24")
+    return CCall(module="dequantize", function="edg_dequantize_s16", params_type="edg_dequantize_params_t",
+                 fields={"count": count, "scale": CFloat(p.scale), "zero_point": p.zero_point})
+
+
+SPEC = OpSpec(name="DEQUANTIZE", prepare=prepare, reference=reference, kernel=kernel, c_emit=c_emit)

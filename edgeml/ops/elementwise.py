@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from edgeml.codegen.c_values import CArray
 from edgeml.ir.graph import Tensor
 from edgeml.ops.base import OpContext
 from edgeml.ops.common import require_dtype, require_quant
@@ -55,9 +56,11 @@ def _strides(shape: tuple[int, ...], out_shape: tuple[int, ...]) -> list[int]:
     return strides[::-1]
 
 
-def plan_broadcast(a_shape: tuple[int, ...], b_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> BroadcastPlan:
+def merged_dims(a_shape: tuple[int, ...], b_shape: tuple[int, ...],
+                out_shape: tuple[int, ...]) -> list[tuple[int, int, int]]:
+    """(size, a stride, b stride) of the output's dimensions, outermost first, after merging neighbours
+    that both operands walk contiguously (or both repeat); at least one."""
     a_strides, b_strides = _strides(a_shape, out_shape), _strides(b_shape, out_shape)
-    # Merge neighbouring dimensions that both operands walk contiguously (or both repeat).
     dims: list[tuple[int, int, int]] = []
     for size, sa, sb in zip(out_shape, a_strides, b_strides, strict=True):
         if size == 1:
@@ -67,8 +70,11 @@ def plan_broadcast(a_shape: tuple[int, ...], b_shape: tuple[int, ...], out_shape
             dims.append((prev[0] * size, sa, sb))
         else:
             dims.append((size, sa, sb))
-    if not dims:
-        dims = [(1, 1, 1)]
+    return dims or [(1, 1, 1)]
+
+
+def plan_broadcast(a_shape: tuple[int, ...], b_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> BroadcastPlan:
+    dims = merged_dims(a_shape, b_shape, out_shape)
     run_length, a_step, b_step = dims[-1]
     a_starts = np.zeros(1, np.int64)
     b_starts = np.zeros(1, np.int64)
@@ -119,6 +125,28 @@ def per_tensor_quant(ctx: OpContext, tensor: Tensor, role: str) -> tuple[float, 
     if quant.scale.size != 1:
         raise ctx.unsupported(f"{role} tensor {tensor.name} is quantized per channel")
     return quant.single_scale, quant.single_zero_point
+
+
+C_MAX_RANK = 6  # EDG_MAX_RANK in firmware/include/edg_model.h
+
+
+def c_broadcast(ctx: OpContext) -> tuple:
+    """The edg_broadcast_t initializer (firmware/kernels/edg_elementwise.h) of a two-input node."""
+    dims = merged_dims(ctx.input(0).shape, ctx.input(1).shape, ctx.output().shape)
+    if len(dims) > C_MAX_RANK:
+        raise ctx.unsupported(f"the broadcast needs {len(dims)} dimensions; the C kernels walk at most {C_MAX_RANK}")
+    if ctx.output().num_elements >= 1 << 31:
+        raise ctx.unsupported("more than 2^31 elements")
+    sizes, a_strides, b_strides = (tuple(int(d[k]) for d in dims) for k in range(3))
+    return len(dims), sizes, a_strides, b_strides
+
+
+def c_int32_table(ctx: OpContext, values: np.ndarray) -> CArray:
+    """A table of int64 values the C kernel reads as int32 (refused when one does not fit)."""
+    values = np.asarray(values, np.int64)
+    if values.size and (values.min() < -(1 << 31) or values.max() >= 1 << 31):
+        raise ctx.unsupported("an intermediate table value does not fit int32")
+    return CArray(values, np.int32)
 
 
 def inplace_over_full_inputs(ctx: OpContext) -> tuple[tuple[int, int], ...]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from edgeml.codegen.c_values import CCall
 from edgeml.ir.dtypes import DType
 from edgeml.ops.base import OpContext, OpSpec
 from edgeml.ops.common import require_dtype
@@ -44,4 +45,10 @@ def kernel_neg(_p: NegParams, inputs, outputs) -> None:
     _negate(inputs[0].reshape(-1), outputs[0].reshape(-1))
 
 
-NEG_SPEC = OpSpec(name="NEG", prepare=prepare_neg, reference=reference_neg, kernel=kernel_neg, inplace=((0, 0),))
+def c_emit_neg(_p: NegParams, ctx: OpContext) -> CCall:
+    return CCall(module="float_unary", function="edg_float_unary_neg_f32", params_type="edg_float_unary_params_t",
+                 fields={"count": ctx.output().num_elements})
+
+
+NEG_SPEC = OpSpec(name="NEG", prepare=prepare_neg, reference=reference_neg, kernel=kernel_neg, inplace=((0, 0),),
+                  c_emit=c_emit_neg)

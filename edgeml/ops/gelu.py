@@ -14,11 +14,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from edgeml.codegen.c_values import CCall
 from edgeml.ir.dtypes import DType
 from edgeml.ops.base import OpContext, OpSpec
 from edgeml.ops.common import require_dtype
 from edgeml.ops.elementwise import per_tensor_quant
-from edgeml.ops.lut import f32, float_lut_int8, float_reference_int8, libm_float, run_lookup
+from edgeml.ops.lut import c_lookup_s8, f32, float_lut_int8, float_reference_int8, libm_float, run_lookup
 
 _SQRT1_2 = f32(-math.sqrt(0.5))  # static_cast<float>(-M_SQRT1_2)
 _SQRT_2_OVER_PI = f32(2.0 / math.sqrt(math.pi) * math.sqrt(0.5))  # M_2_SQRTPI * M_SQRT1_2, as float
@@ -77,4 +78,8 @@ def kernel(p: GeluParams, inputs, outputs) -> None:
     run_lookup(p.table, inputs[0], outputs[0])
 
 
-SPEC = OpSpec(name="GELU", prepare=prepare, reference=reference, kernel=kernel, inplace=((0, 0),))
+def c_emit(p: GeluParams, ctx: OpContext) -> CCall:
+    return c_lookup_s8(ctx, "gelu", p.table)
+
+
+SPEC = OpSpec(name="GELU", prepare=prepare, reference=reference, kernel=kernel, inplace=((0, 0),), c_emit=c_emit)

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from edgeml.codegen.c_values import CCall
 from edgeml.ir.dtypes import DType
 from edgeml.ops.base import Numerics, OpContext, OpSpec
 from edgeml.ops.common import dtype_limits, require_dtype
 from edgeml.ops.elementwise import ELEMENTWISE_ROUNDING, per_tensor_quant
-from edgeml.ops.lut import input_values, run_lookup
+from edgeml.ops.lut import c_lookup_s8, input_values, run_lookup
 from edgeml.quant.requant import (
     Rounding,
     multiply_by_quantized_multiplier,
@@ -97,4 +98,17 @@ def kernel(p: LeakyReluParams, inputs, outputs) -> None:
     run_lookup(p.table, inputs[0], outputs[0])
 
 
-SPEC = OpSpec(name="LEAKY_RELU", prepare=prepare, reference=reference, kernel=kernel, inplace=((0, 0),))
+def c_emit(p: LeakyReluParams, ctx: OpContext) -> CCall:
+    """int8: the 256-entry table; int16: one requantization per element (its table is 128 KB)."""
+    fields = {"input_offset": p.input_offset, "output_offset": p.output_offset,
+              "identity_multiplier": p.identity[0], "identity_shift": p.identity[1],
+              "alpha_multiplier": p.alpha[0], "alpha_shift": p.alpha[1], "lo": p.lo, "hi": p.hi,
+              "rounding": int(p.rounding)}
+    if ctx.input(0).dtype is DType.INT8:
+        return c_lookup_s8(ctx, "leaky_relu", p.table, **fields)
+    return CCall(module="leaky_relu", function="edg_leaky_relu_s16", params_type="edg_leaky_relu_params_t",
+                 fields={"count": ctx.output().num_elements, **fields})
+
+
+SPEC = OpSpec(name="LEAKY_RELU", prepare=prepare, reference=reference, kernel=kernel, inplace=((0, 0),),
+              c_emit=c_emit)

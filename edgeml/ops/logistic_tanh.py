@@ -18,11 +18,20 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from edgeml.codegen.c_values import CCall
 from edgeml.ir.dtypes import DType
 from edgeml.ops.base import Numerics, OpContext, OpSpec
 from edgeml.ops.common import require_dtype
 from edgeml.ops.elementwise import ELEMENTWISE_ROUNDING, per_tensor_quant
-from edgeml.ops.lut import f32, float_lut_int8, float_reference_int8, input_values, libm_float, run_lookup
+from edgeml.ops.lut import (
+    c_lookup_s8,
+    f32,
+    float_lut_int8,
+    float_reference_int8,
+    input_values,
+    libm_float,
+    run_lookup,
+)
 from edgeml.quant import fixedpoint
 from edgeml.quant.requant import multiply_by_quantized_multiplier, rounding_divide_by_pot
 
@@ -124,6 +133,12 @@ def kernel(p: LogisticTanhParams, inputs, outputs) -> None:
     run_lookup(p.table, inputs[0], outputs[0])
 
 
+def c_emit(p: LogisticTanhParams, ctx: OpContext) -> CCall:
+    """Either reference's table: the C kernel is the same gather."""
+    return c_lookup_s8(ctx, "logistic_tanh", p.table)
+
+
 LOGISTIC_SPEC = OpSpec(name="LOGISTIC", prepare=prepare_logistic, reference=reference, kernel=kernel,
-                       inplace=((0, 0),))
-TANH_SPEC = OpSpec(name="TANH", prepare=prepare_tanh, reference=reference, kernel=kernel, inplace=((0, 0),))
+                       inplace=((0, 0),), c_emit=c_emit)
+TANH_SPEC = OpSpec(name="TANH", prepare=prepare_tanh, reference=reference, kernel=kernel, inplace=((0, 0),),
+                   c_emit=c_emit)

@@ -17,6 +17,9 @@ from functools import cache
 import numpy as np
 from numba import njit
 
+from edgeml.codegen.c_values import CArray, CCall
+from edgeml.ops.base import OpContext
+
 f32 = np.float32
 
 
@@ -35,6 +38,14 @@ def _lookup(x, table, x_min, out):
 def run_lookup(table: np.ndarray, x: np.ndarray, out: np.ndarray) -> None:
     """out = table[x - min(x's type)], element by element (tables of 256 or 65536 entries)."""
     _lookup(x.reshape(-1), table, -(table.shape[0] // 2), out.reshape(-1))
+
+
+def c_lookup_s8(ctx: OpContext, module: str, table: np.ndarray, **fields) -> CCall:
+    """An int8 -> int8 table op in C: edg_<module>_s8 with params {count, table, ...fields}."""
+    if ctx.input(0).dtype.np != np.int8 or ctx.output().dtype.np != np.int8 or table.size != 256:
+        raise ctx.unsupported("the C kernel is an int8 -> int8 table")
+    return CCall(module=module, function=f"edg_{module}_s8", params_type=f"edg_{module}_params_t",
+                 fields={"count": ctx.output().num_elements, "table": CArray(table, np.int8), **fields})
 
 
 @cache

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from edgeml.codegen.c_values import CCall
 from edgeml.ir.dtypes import DType
 from edgeml.ops.base import Numerics, OpContext, OpSpec
 from edgeml.ops.common import Activation, activation_range
@@ -19,6 +20,7 @@ from edgeml.ops.elementwise import (
     ELEMENTWISE_ROUNDING,
     BroadcastPlan,
     broadcast_int64,
+    c_broadcast,
     inplace_over_full_inputs,
     per_tensor_quant,
     prepare_binary,
@@ -124,5 +126,17 @@ def macs(ctx: OpContext) -> int:
     return ctx.output().num_elements
 
 
+def c_emit(p: MulParams, ctx: OpContext) -> CCall:
+    """One requantization per element (the 64 KB int8 pair table stays on the host)."""
+    int8 = ctx.input(0).dtype is DType.INT8
+    return CCall(
+        module="mul", function="edg_mul_s8" if int8 else "edg_mul_s16", params_type="edg_mul_params_t",
+        fields={
+            "bc": c_broadcast(ctx), "offset1": p.offsets[0], "offset2": p.offsets[1], "multiplier": p.multiplier,
+            "shift": p.shift, "output_offset": p.output_offset, "lo": p.lo, "hi": p.hi, "rounding": int(p.rounding),
+        },
+    )
+
+
 SPEC = OpSpec(name="MUL", prepare=prepare, reference=reference, kernel=kernel,
-              macs=macs, inplace=inplace_over_full_inputs)
+              macs=macs, inplace=inplace_over_full_inputs, c_emit=c_emit)

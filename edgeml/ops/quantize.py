@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from edgeml.codegen.c_values import CArray, CCall, CFloat
 from edgeml.ir.dtypes import DType
 from edgeml.ops.base import OpContext, OpSpec
 from edgeml.ops.common import dtype_limits, require_dtype
@@ -152,4 +153,20 @@ def kernel(p: QuantizeParams, inputs, outputs) -> None:
                           int(p.rounding), out.reshape(-1))
 
 
-SPEC = OpSpec(name="QUANTIZE", prepare=prepare, reference=reference, kernel=kernel)
+_C_SUFFIX = {DType.FLOAT32: "f32", DType.INT8: "s8", DType.INT16: "s16", DType.INT32: "s32"}
+
+
+def c_emit(p: QuantizeParams, ctx: OpContext) -> CCall:
+    """float32 input: the float32 division and rounding in C; int8 input: the 256-entry table; int16 and
+    int32 input: one requantization per element (an int16 table would be 64K entries)."""
+    x, out = ctx.input(0), ctx.output()
+    fields = {"count": out.num_elements, "scale": CFloat(p.scale), "input_offset": p.input_offset,
+              "output_offset": p.output_offset, "multiplier": p.multiplier, "shift": p.shift,
+              "rounding": int(p.rounding), "lo": p.lo, "hi": p.hi}
+    if x.dtype is DType.INT8:
+        fields["table16" if out.dtype is DType.INT16 else "table8"] = CArray(p.table, out.dtype.np)
+    return CCall(module="quantize", function=f"edg_quantize_{_C_SUFFIX[x.dtype]}_{_C_SUFFIX[out.dtype]}",
+                 params_type="edg_quantize_params_t", fields=fields)
+
+
+SPEC = OpSpec(name="QUANTIZE", prepare=prepare, reference=reference, kernel=kernel, c_emit=c_emit)

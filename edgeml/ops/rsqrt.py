@@ -14,11 +14,12 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from edgeml.codegen.c_values import CCall
 from edgeml.ir.dtypes import DType
 from edgeml.ops.base import OpContext, OpSpec
 from edgeml.ops.common import require_dtype
 from edgeml.ops.elementwise import ELEMENTWISE_ROUNDING, per_tensor_quant
-from edgeml.ops.lut import input_values, run_lookup
+from edgeml.ops.lut import c_lookup_s8, input_values, run_lookup
 from edgeml.quant.fixedpoint import get_inv_sqrt_quantized_multiplier_exp
 from edgeml.quant.requant import Rounding, multiply_by_quantized_multiplier, quantize_multiplier
 
@@ -83,4 +84,8 @@ def kernel(p: RsqrtParams, inputs, outputs) -> None:
     run_lookup(p.table, inputs[0], outputs[0])
 
 
-SPEC = OpSpec(name="RSQRT", prepare=prepare, reference=reference, kernel=kernel, inplace=((0, 0),))
+def c_emit(p: RsqrtParams, ctx: OpContext) -> CCall:
+    return c_lookup_s8(ctx, "rsqrt", p.table)
+
+
+SPEC = OpSpec(name="RSQRT", prepare=prepare, reference=reference, kernel=kernel, inplace=((0, 0),), c_emit=c_emit)

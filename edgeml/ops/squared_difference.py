@@ -12,12 +12,15 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from edgeml.codegen.c_values import CCall
 from edgeml.ir.dtypes import DType
 from edgeml.ops.base import Numerics, OpContext, OpSpec
 from edgeml.ops.elementwise import (
     ELEMENTWISE_ROUNDING,
     BroadcastPlan,
     broadcast_int64,
+    c_broadcast,
+    c_int32_table,
     inplace_over_full_inputs,
     per_tensor_quant,
     prepare_binary,
@@ -43,7 +46,8 @@ class SquaredDifferenceParams:
     output_shift: int
     output_offset: int
     rounding: Rounding
-    table: np.ndarray
+    scaled: tuple[np.ndarray, np.ndarray]  # each input's rescaled value for every int8 value
+    table: np.ndarray  # every (a, b) result
 
 
 def prepare(ctx: OpContext) -> SquaredDifferenceParams:
@@ -59,18 +63,26 @@ def prepare(ctx: OpContext) -> SquaredDifferenceParams:
         raise ctx.unsupported(f"output rescale factor {real_out:.6g} must be below one")
     rounding = ELEMENTWISE_ROUNDING
     (m1, sh1), (m2, sh2), (mo, sho) = (quantize_multiplier(r, rounding) for r in (s1 / twice, s2 / twice, real_out))
-    table = _pair_table(-z1, -z2, m1, sh1, m2, sh2, mo, sho, z_out, int(rounding))
-    return SquaredDifferenceParams(plan, (-z1, -z2), (m1, m2), (sh1, sh2), mo, sho, z_out, rounding, table)
+    scaled = (_scaled_inputs(-z1, m1, sh1, int(rounding)), _scaled_inputs(-z2, m2, sh2, int(rounding)))
+    table = _pair_table(scaled[0], scaled[1], mo, sho, z_out, int(rounding))
+    return SquaredDifferenceParams(plan, (-z1, -z2), (m1, m2), (sh1, sh2), mo, sho, z_out, rounding, scaled, table)
 
 
 @njit(cache=True)
-def _pair_table(offset1, offset2, m1, sh1, m2, sh2, mo, sho, z_out, rounding):
+def _scaled_inputs(offset, multiplier, shift, rounding):
+    out = np.empty(256, np.int64)
+    for i in range(256):
+        out[i] = multiply_by_quantized_multiplier((i - 128 + offset) * (1 << LEFT_SHIFT), multiplier, shift, rounding)
+    return out
+
+
+@njit(cache=True)
+def _pair_table(scaled1, scaled2, mo, sho, z_out, rounding):
     table = np.empty(256 * 256, np.int8)
     for i in range(256):
-        x1 = multiply_by_quantized_multiplier((i - 128 + offset1) * (1 << LEFT_SHIFT), m1, sh1, rounding)
+        x1 = scaled1[i]
         for j in range(256):
-            x2 = multiply_by_quantized_multiplier((j - 128 + offset2) * (1 << LEFT_SHIFT), m2, sh2, rounding)
-            diff = x1 - x2
+            diff = x1 - scaled2[j]
             value = multiply_by_quantized_multiplier(diff * diff, mo, sho, rounding) + z_out
             table[i * 256 + j] = min(max(value, -128), 127)
     return table
@@ -92,5 +104,18 @@ def kernel(p: SquaredDifferenceParams, inputs, outputs) -> None:
     run_lookup2d(p.plan, p.table, inputs[0], inputs[1], outputs[0])
 
 
+def c_emit(p: SquaredDifferenceParams, ctx: OpContext) -> CCall:
+    """The two per-value tables of rescaled inputs (1 KB each), not the 64 KB pair table."""
+    return CCall(
+        module="squared_difference", function="edg_squared_difference_s8",
+        params_type="edg_squared_difference_params_t",
+        fields={
+            "bc": c_broadcast(ctx), "output_multiplier": p.output_multiplier, "output_shift": p.output_shift,
+            "output_offset": p.output_offset, "rounding": int(p.rounding),
+            "scaled1": c_int32_table(ctx, p.scaled[0]), "scaled2": c_int32_table(ctx, p.scaled[1]),
+        },
+    )
+
+
 SPEC = OpSpec(name="SQUARED_DIFFERENCE", prepare=prepare, reference=reference, kernel=kernel,
-              inplace=inplace_over_full_inputs)
+              inplace=inplace_over_full_inputs, c_emit=c_emit)

@@ -1,0 +1,88 @@
+/* Helpers shared by the element-wise kernels (header only): the broadcast walk, requantization of
+ * int64 values, int32 wrapping and 8-bit table lookups.
+ *
+ * Broadcasting: edgeml merges the output's dimensions that both operands walk the same way
+ * (edgeml/ops/elementwise.py, merged_dims). The last merged dimension is walked as a run with a
+ * fixed step per operand (1, or 0 for a repeated element); the outer ones as an odometer. The output
+ * is written in order, so an output that shares an input's buffer (an input of the output's full
+ * shape) only ever overwrites the element just read. */
+#ifndef EDG_ELEMENTWISE_H
+#define EDG_ELEMENTWISE_H
+
+#include "edg_model.h"
+#include "edg_requant.h"
+
+typedef struct {
+    int32_t rank; /* merged dimensions, outermost first; at least 1 */
+    int32_t size[EDG_MAX_RANK];
+    int32_t a_stride[EDG_MAX_RANK]; /* in elements; 0 along dimensions where the operand repeats */
+    int32_t b_stride[EDG_MAX_RANK];
+} edg_broadcast_t;
+
+typedef struct {
+    int32_t index[EDG_MAX_RANK];
+    int32_t a, b; /* element offsets of the current run's start in each operand */
+} edg_broadcast_pos_t;
+
+static inline int32_t edg_broadcast_runs(const edg_broadcast_t *bc) {
+    int32_t runs = 1;
+    for (int32_t d = 0; d < bc->rank - 1; ++d) {
+        runs *= bc->size[d];
+    }
+    return runs;
+}
+
+static inline void edg_broadcast_start(edg_broadcast_pos_t *pos) {
+    for (int32_t d = 0; d < EDG_MAX_RANK; ++d) {
+        pos->index[d] = 0;
+    }
+    pos->a = 0;
+    pos->b = 0;
+}
+
+/* Advances to the next run: the odometer over every dimension but the last. */
+static inline void edg_broadcast_next(const edg_broadcast_t *bc, edg_broadcast_pos_t *pos) {
+    for (int32_t d = bc->rank - 2; d >= 0; --d) {
+        pos->a += bc->a_stride[d];
+        pos->b += bc->b_stride[d];
+        if (++pos->index[d] < bc->size[d]) {
+            return;
+        }
+        pos->a -= bc->a_stride[d] * bc->size[d];
+        pos->b -= bc->b_stride[d] * bc->size[d];
+        pos->index[d] = 0;
+    }
+}
+
+/* multiply_by_quantized_multiplier of edgeml/quant/requant.py on an int64 value, as the Python
+ * kernels compute it (edg_mbqm takes int32: some element-wise intermediates are wider, e.g. int16
+ * ADD's (q - z) << 15 with a non-zero zero point). Built from edg_requant.h's own steps. */
+static inline int64_t edg_mbqm_wide(int64_t x, int32_t multiplier, int32_t shift, int32_t rounding) {
+    if (rounding == EDG_ROUND_SINGLE) {
+        const int total_shift = 31 - shift;
+        return (x * multiplier + ((int64_t)1 << (total_shift - 1))) >> total_shift;
+    }
+    const int left = shift > 0 ? shift : 0;
+    const int right = shift < 0 ? -shift : 0;
+    return edg_rounding_divide_by_pot(edg_saturating_rounding_doubling_high_mul(x * ((int64_t)1 << left), multiplier),
+                                      right);
+}
+
+static inline int64_t edg_clamp64(int64_t x, int32_t lo, int32_t hi) {
+    return x < lo ? lo : (x > hi ? hi : x);
+}
+
+/* Two's-complement wrap to int32, as C's int32 arithmetic on the reference's side (via uint32: no
+ * signed overflow here). */
+static inline int32_t edg_wrap32(int64_t x) {
+    return (int32_t)(uint32_t)(uint64_t)x;
+}
+
+/* out[k] = table[x[k] + 128]; out may be x (in place). */
+static inline void edg_lookup_s8_s8(const int8_t *table, const int8_t *x, int8_t *out, int32_t count) {
+    for (int32_t k = 0; k < count; ++k) {
+        out[k] = table[x[k] + 128];
+    }
+}
+
+#endif
