@@ -142,6 +142,8 @@ def generate(program: Program, plan: MemoryPlan, prefix: str = "model") -> Gener
     digest = bytes.fromhex(graph.source_hash) if len(graph.source_hash) == 64 else bytes(32)
     arena_bytes = max(plan.arena_bytes, 1)
     includes = "".join(f'#include "edg_{m}.h"\n' for m in modules)
+    if any("INFINITY" in line or "NAN" in line for line in out.lines):
+        includes = "#include <math.h>\n" + includes  # non-finite float constants
     source = (
         banner(graph)
         + f'#include "{prefix}.h"\n'

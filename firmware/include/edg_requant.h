@@ -64,6 +64,20 @@ static inline int32_t edg_mbqm_int64(int64_t x, int32_t multiplier, int32_t shif
     return (int32_t)((x * reduced + ((int64_t)1 << (total_shift - 1))) >> total_shift);
 }
 
+/* multiply_by_quantized_multiplier of edgeml/quant/requant.py on an int64 value, as the Python
+ * kernels compute it (edg_mbqm takes int32: some element-wise intermediates are wider, e.g. int16
+ * ADD's (q - z) << 15 with a non-zero zero point). Built from the same steps as above. */
+static inline int64_t edg_mbqm_wide(int64_t x, int32_t multiplier, int32_t shift, int32_t rounding) {
+    if (rounding == EDG_ROUND_SINGLE) {
+        const int total_shift = 31 - shift;
+        return (x * multiplier + ((int64_t)1 << (total_shift - 1))) >> total_shift;
+    }
+    const int left = shift > 0 ? shift : 0;
+    const int right = shift < 0 ? -shift : 0;
+    return edg_rounding_divide_by_pot(edg_saturating_rounding_doubling_high_mul(x * ((int64_t)1 << left), multiplier),
+                                      right);
+}
+
 static inline int32_t edg_clamp(int32_t x, int32_t lo, int32_t hi) {
     return x < lo ? lo : (x > hi ? hi : x);
 }
