@@ -49,7 +49,8 @@ class ProjectInfo:
 
     @property
     def elf_name(self) -> str:
-        return "firmware" if self.target == HOST_TARGET else "firmware.elf"
+        # Not build/firmware: that is the object folder of firmware/src.
+        return "firmware-host" if self.target == HOST_TARGET else "firmware.elf"
 
     def to_json(self) -> dict:
         return {"edgeml_version": self.edgeml_version, "model": self.model, "model_hash": self.model_hash,
@@ -96,7 +97,7 @@ def makefile(info: ProjectInfo, board: Board, target: TargetFiles) -> str:
         f"SIZE := {'size' if host else 'arm-none-eabi-size'}",
         "OPT ?= -O2",
         f"CFLAGS := -std=c99 $(OPT) -g {' '.join(target.cflags)} -ffunction-sections -fdata-sections {WARNINGS} "
-        "$(EXTRA_CFLAGS)",
+        f"-DEDGEML_VERSION='\"{__version__}\"' -DEDG_APP_MODEL={info.prefix}_model $(EXTRA_CFLAGS)",
         "CPPFLAGS := -Imodel -Ifirmware/include -Ifirmware/kernels -Itarget -MMD -MP",
     ]
     map_file = "" if host else " -Wl,-Map=build/firmware.map"

@@ -4,7 +4,10 @@
  * edg_port_init opens a pty master in raw mode and prints its slave's path as the first line of
  * stdout: "edgeml-host pty /dev/pts/N". Until a host opens that slave, Linux reports a hang-up on
  * the master, so the process waits (at most EDG_HOST_CONNECT_MS); once the host has opened it and
- * closed it again (hang-up, or EIO on read/write), the process exits with status 0. Ticks are
+ * closed it again (hang-up, or EIO on read/write), the process exits with status 0. The host is
+ * noticed when it sends a byte or keeps the pty open for a poll period (20 ms): a host that opens
+ * and closes it at once, silently, is not seen, and the process waits out EDG_HOST_CONNECT_MS (the
+ * Python session sends IDENTIFY first, and kills the process if it lingers). Ticks are
  * CLOCK_MONOTONIC nanoseconds; there is no stack figure (0). */
 #define _XOPEN_SOURCE 600 /* posix_openpt, grantpt, unlockpt, ptsname, clock_gettime under -std=c99 */
 
@@ -88,7 +91,7 @@ static void fill(void) {
     const uint64_t deadline_ms = now_ms() + (uint64_t)EDG_HOST_CONNECT_MS;
     for (;;) {
         struct pollfd p = {master, POLLIN, 0};
-        const int ready = poll(&p, 1, connected ? -1 : 100);
+        const int ready = poll(&p, 1, connected ? -1 : 20);
         if (ready < 0) {
             if (errno == EINTR) {
                 continue;
