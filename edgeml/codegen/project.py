@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edgeml import __version__
+from edgeml.codegen.host_build import WARNINGS
 from edgeml.codegen.model_c import GeneratedModel, generate
 from edgeml.errors import EdgemlError
 from edgeml.firmware import INCLUDE_DIR, KERNEL_DIR, SOURCE_DIR
@@ -30,7 +31,6 @@ from edgeml.targets import Board
 
 MANIFEST = "edgeml.json"
 HOST_TARGET = "host"
-WARNINGS = "-Wall -Wextra -Werror -Wconversion -Wno-sign-conversion"
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,8 @@ def makefile(info: ProjectInfo, board: Board, target: TargetFiles) -> str:
         f"CC := {cc}",
         f"SIZE := {'size' if host else 'arm-none-eabi-size'}",
         "OPT ?= -O2",
-        f"CFLAGS := -std=c99 $(OPT) -g {' '.join(target.cflags)} -ffunction-sections -fdata-sections {WARNINGS} "
+        f"CFLAGS := -std=c99 $(OPT) -g {' '.join(target.cflags)} -ffunction-sections -fdata-sections "
+        f"{' '.join(WARNINGS)} "
         f"-DEDGEML_VERSION='\"{__version__}\"' -DEDG_APP_MODEL={info.prefix}_model $(EXTRA_CFLAGS)",
         "CPPFLAGS := -Imodel -Ifirmware/include -Ifirmware/kernels -Itarget -MMD -MP",
     ]

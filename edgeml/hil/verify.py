@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import time
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ from edgeml.codegen.build import BuildResult, build_project
 from edgeml.codegen.project import ProjectInfo, write_project
 from edgeml.compare import random_inputs
 from edgeml.errors import EdgemlError
+from edgeml.hil.protocol import crc32
 from edgeml.ir.graph import Graph
 from edgeml.plan.memory import MemoryPlan, plan_memory
 from edgeml.plan.report import summarize
@@ -93,10 +93,6 @@ def convert_and_build(compiled: Compiled, board: Board, outdir: Path | None = No
     outdir = outdir or default_project_dir(compiled.graph, board, numerics)
     info = write_project(compiled.program, compiled.plan, board, outdir)
     return info, build_project(outdir)
-
-
-def crc32(data: bytes) -> int:
-    return zlib.crc32(data) & 0xFFFFFFFF
 
 
 def first_divergence(graph: Graph, runner: Runner, inputs: list[np.ndarray], trace) -> str | None:

@@ -54,6 +54,32 @@ static inline void edg_broadcast_next(const edg_broadcast_t *bc, edg_broadcast_p
     }
 }
 
+/* The broadcast walk of every binary element-wise kernel: for each output element, in output order,
+ * `value` (an expression of `va` and `vb`, the two input elements as int32) gives the output. Output
+ * order keeps an output written over a full-shape input safe. A macro, so the element type and the
+ * per-element expression stay inlined. */
+#define EDG_BROADCAST_BINARY(T, bc_, a_, b_, y_, value)                                       \
+    do {                                                                                   \
+        const edg_broadcast_t *bc_w = (bc_);                                               \
+        const int32_t last_w = bc_w->rank - 1;                                             \
+        const int32_t run_w = bc_w->size[last_w];                                          \
+        const int32_t step_a_w = bc_w->a_stride[last_w], step_b_w = bc_w->b_stride[last_w]; \
+        const int32_t runs_w = edg_broadcast_runs(bc_w);                                   \
+        T *out_w = (y_);                                                                   \
+        edg_broadcast_pos_t pos_w;                                                         \
+        edg_broadcast_start(&pos_w);                                                       \
+        for (int32_t r_w = 0; r_w < runs_w; ++r_w) {                                       \
+            const T *ra_w = (a_) + pos_w.a;                                                \
+            const T *rb_w = (b_) + pos_w.b;                                                \
+            for (int32_t i_w = 0; i_w < run_w; ++i_w) {                                    \
+                const int32_t va = ra_w[i_w * step_a_w];                                   \
+                const int32_t vb = rb_w[i_w * step_b_w];                                   \
+                *out_w++ = (T)(value);                                                     \
+            }                                                                              \
+            edg_broadcast_next(bc_w, &pos_w);                                              \
+        }                                                                                  \
+    } while (0)
+
 static inline int64_t edg_clamp64(int64_t x, int32_t lo, int32_t hi) {
     return x < lo ? lo : (x > hi ? hi : x);
 }
