@@ -244,6 +244,130 @@ def build(outdir: str, jobs: int | None) -> None:
 
 
 @main.command()
+@click.argument("outdir", type=click.Path(file_okay=False))
+@click.option("--port", default=None,
+              help="Real boards: the serial port to check the firmware on afterwards. Emulated boards: the "
+                   "local TCP port QEMU serves the serial line on (default: a free one).")
+@click.option("--no-serve", is_flag=True, help="Emulated boards: stop QEMU once the firmware has answered.")
+@user_errors
+def flash(outdir: str, port: str | None, no_serve: bool) -> None:
+    """Put a built project on its board: a probe flashes a real board, QEMU starts an emulated one.
+
+    Either way the firmware must then answer with the project's model hash. An emulated board keeps
+    running, its serial line on a socket:// address for `edgeml verify --port`, until Ctrl-C.
+    """
+    from edgeml.codegen.linker import is_native
+    from edgeml.codegen.project import ProjectInfo
+    from edgeml.targets import load_board
+
+    info = ProjectInfo.read(Path(outdir))
+    board = load_board(info.target)
+    elf = Path(outdir) / "build" / info.elf_name
+    if not elf.is_file():
+        raise EdgemlError(f"{elf}: not built yet; run `edgeml build {outdir}` first")
+    if is_native(board):
+        raise EdgemlError(f"{outdir} targets the host: nothing to flash. Run {elf} (it prints the pty it serves "
+                          "the protocol on), or `edgeml verify MODEL --target host`")
+    if board.emulated:
+        _serve_qemu(board, elf, info, port, no_serve)
+        return
+    from edgeml.hil.device import open_device
+    from edgeml.hil.flash import flash as flash_board
+
+    click.echo(f"flashing {elf} to {board.name} ...")
+    flash_board(board, elf)
+    click.echo(f"flashed {board.name}")
+    if port is not None:
+        with open_device(board, elf, port, expected_hash=info.model_hash) as device:
+            _print_identity(device.client.info, device.description)
+
+
+def _serve_qemu(board, elf: Path, info, port: str | None, no_serve: bool) -> None:
+    from edgeml.hil.device import open_device
+    from edgeml.hil.qemu import QemuSession
+
+    if port is not None and not port.isdigit():
+        raise EdgemlError(f"--port {port}: for the emulated {board.name} give a local TCP port number (e.g. 4321)")
+    with QemuSession.for_board(board, elf, listen_port=int(port) if port else None) as qemu:
+        qemu.detach()  # QEMU serves one client at a time: the check below, then the user's
+        with open_device(board, elf, qemu.url, expected_hash=info.model_hash) as device:
+            _print_identity(device.client.info, f"QEMU {qemu.machine} (pid {qemu.pid})")
+        if no_serve:
+            return
+        click.echo(f"serving the serial line on {qemu.url}: `edgeml verify MODEL --target {board.name} --port "
+                   f"{qemu.url}`; Ctrl-C stops QEMU")
+        try:
+            qemu.process.wait()
+        except KeyboardInterrupt:
+            click.echo("stopped")
+            return
+        qemu.raise_if_dead()
+
+
+def _print_identity(device_info, where: str) -> None:
+    click.echo(f"{where} runs {device_info.model_name} (sha256 {device_info.model_hash.hex()[:16]}…), edgeml "
+               f"{device_info.edgeml_version}, arena {device_info.arena_bytes:,} bytes, {device_info.n_ops} ops")
+
+
+@main.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--target", default=DEFAULT_TARGET, show_default=True, help="Board name (see `edgeml targets`).")
+@click.option("-n", "count", type=click.IntRange(min=1), default=20, show_default=True, help="Random inputs.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--port", default=None, help="Serial port of a real board, or the socket:// address of a QEMU "
+              "started by `edgeml flash`. Emulated boards and the host need none.")
+@click.option("--reference", type=REFERENCES, default="tflite", show_default=True,
+              help="Whose integer arithmetic the firmware reproduces.")
+@click.option("-o", "--output", "outdir", type=click.Path(file_okay=False), default=None,
+              help="Where the C project goes (default: a cache folder keyed by model, board and edgeml version).")
+@click.option("--no-flash", is_flag=True, help="Real boards: the board already runs this firmware.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@user_errors
+def verify(model: str, target: str, count: int, seed: int, port: str | None, reference: str, outdir: str | None,
+           no_flash: bool, as_json: bool) -> None:
+    """Convert, build, flash or start MODEL on a board, stream N inputs over the serial protocol and
+    compare every output byte with the host runtime.
+
+    Exits 0 only if every output matches, 1 on a mismatch or a model over the board's budget.
+    """
+    from edgeml.hil.verify import BudgetError
+    from edgeml.hil.verify import verify as run_verify
+    from edgeml.targets import load_board
+
+    board = load_board(target)
+    show = not as_json and sys.stderr.isatty()
+    stage = (lambda text: click.echo(f"{text} ...", err=True)) if not as_json else None
+    try:
+        with click.progressbar(length=count, label="verifying", file=sys.stderr) if show else _nullbar() as bar:
+            report = run_verify(model, board, reference, count, seed, port, flash_board=not no_flash,
+                                outdir=Path(outdir) if outdir else None, progress=bar.update, on_stage=stage)
+    except BudgetError as exc:
+        click.echo(f"edgeml: {exc}", err=True)
+        sys.exit(1)
+    if as_json:
+        click.echo(json.dumps(report.to_json()))
+    else:
+        _print_verify(report)
+    sys.exit(0 if report.mismatched_inputs == 0 else 1)
+
+
+def _print_verify(report) -> None:
+    same = report.inputs - report.mismatched_inputs
+    verdict = "bit-exact" if report.mismatched_inputs == 0 else "MISMATCH"
+    click.echo(f"{report.model} on {report.target} ({report.numerics} numerics): {same}/{report.inputs} inputs "
+               f"identical: {verdict}")
+    stack = f", stack used {report.stack_used_bytes:,}" if report.stack_used_bytes is not None else ""
+    click.echo(f"  flash {report.flash_bytes:,} bytes, RAM {report.ram_bytes:,} bytes (arena "
+               f"{report.arena_bytes:,}{stack})")
+    if report.instructions_per_inference is not None:
+        click.echo(f"  {report.instructions_per_inference:,} instructions per inference (QEMU -icount)")
+    if report.mismatched_inputs:
+        shown = ", ".join(f"#{k}" for k in report.mismatches[:10])
+        click.echo(f"  differing inputs: {shown}{' ...' if len(report.mismatches) > 10 else ''}")
+        click.echo(f"  first divergent op: {report.first_divergent_op or 'none (outputs differ after the last op)'}")
+
+
+@main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON list.")
 @user_errors
 def targets(as_json: bool) -> None:

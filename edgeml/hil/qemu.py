@@ -77,12 +77,14 @@ class QemuSession:
     """One QEMU process running ELF on MACHINE, its first serial port connected over TCP."""
 
     def __init__(self, elf: str | Path, machine: str, *, timeout: float = 10.0, start_timeout: float = 10.0,
-                 extra_args: tuple[str, ...] = ()):
+                 extra_args: tuple[str, ...] = (), listen_port: int | None = None):
+        """listen_port: the local TCP port of the guest's serial line; None picks a free one."""
         self.elf = Path(elf)
         self.machine = machine
         self.timeout = timeout  # seconds a read may wait for the guest
         self.start_timeout = start_timeout
         self.extra_args = tuple(extra_args)
+        self.listen_port = listen_port
         self.port: int | None = None
         self.command: list[str] = []
         self.process: subprocess.Popen | None = None
@@ -116,6 +118,9 @@ class QemuSession:
             for attempt in range(3):
                 if self._launch(qemu):
                     break
+                if self.listen_port is not None:
+                    raise QemuError(f"TCP port {self.listen_port} is busy on 127.0.0.1: another program (or "
+                                    "another QEMU) listens there; pick another port or stop that program")
                 if attempt == 2:
                     raise QemuError(f"{QEMU} could not bind a local TCP port three times:\n{self.stderr_text()}")
             self._connect()
@@ -125,7 +130,7 @@ class QemuSession:
 
     def _launch(self, qemu: str) -> bool:
         """Start QEMU on a free port; False if the port was taken before QEMU could bind it."""
-        self.port = _free_port()
+        self.port = self.listen_port or _free_port()
         self._stderr = []
         self._listening.clear()
         self.command = [qemu, "-M", self.machine, "-nographic", "-monitor", "none", "-icount", "shift=0",
@@ -162,7 +167,7 @@ class QemuSession:
     def _connect(self) -> None:
         import serial  # pyserial: a dependency of edgeml, imported where it is needed
 
-        url = f"socket://127.0.0.1:{self.port}"
+        url = self.url
         deadline = time.monotonic() + self.start_timeout
         while True:
             try:
@@ -191,6 +196,18 @@ class QemuSession:
             if process.stdout is not None:
                 process.stdout.close()
 
+    def detach(self) -> None:
+        """Close our connection but keep QEMU running: its serial server accepts the next client
+        (e.g. `edgeml verify --port socket://127.0.0.1:PORT`). The guest's bytes meanwhile are dropped."""
+        if self._serial is not None:
+            with contextlib.suppress(Exception):
+                self._serial.close()
+            self._serial = None
+
+    @property
+    def url(self) -> str:
+        return f"socket://127.0.0.1:{self.port}"
+
     # ---------------------------------------------------------------- talking to the guest
 
     @property
@@ -212,18 +229,19 @@ class QemuSession:
         with self._lock:
             return "\n".join(self._stderr)
 
-    def raise_if_dead(self) -> None:
-        """A clear error, with QEMU's own output, if QEMU is no longer running."""
+    def raise_if_dead(self, grace: float = 0.0) -> None:
+        """A clear error, with QEMU's own output, if QEMU is no longer running. grace: seconds to let a
+        dying QEMU be reaped (after a failed socket operation the OS may report the reset first)."""
+        if grace and self.process is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=grace)
         if self.process is not None and self.process.poll() is not None:
             raise QemuError(f"{QEMU} -M {self.machine} ({self.elf.name}) exited with code {self.process.returncode}:"
                             f"\n{self.stderr_text() or '(no output)'}")
 
     def _serial_failed(self, what: str, exc: Exception) -> QemuError:
         """The error for a failed socket operation: usually QEMU died, which the OS may report first."""
-        if self.process is not None:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.process.wait(timeout=1.0)
-        self.raise_if_dead()
+        self.raise_if_dead(grace=1.0)
         return QemuError(f"{what} the guest's serial port failed ({exc}); QEMU is still running:\n"
                          f"{self.stderr_text() or '(no output)'}")
 

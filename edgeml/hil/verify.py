@@ -33,10 +33,6 @@ class BudgetError(EdgemlError):
     """The model does not fit the board (checked before anything is built or flashed)."""
 
 
-class MismatchError(EdgemlError):
-    """The device answered, but not with the host's bytes."""
-
-
 @dataclass
 class VerifyReport:
     model: str
@@ -105,14 +101,15 @@ def first_divergence(graph: Graph, runner: Runner, inputs: list[np.ndarray], tra
     return None
 
 
-def verify_on_device(compiled: Compiled, client, count: int, seed: int, report: VerifyReport,
-                     progress: Callable[[int], None] | None = None) -> VerifyReport:
-    """Stream `count` seeded random inputs through the device and the host runner; compare every byte."""
+def verify_on_device(compiled: Compiled, client, count: int, seed: int, report: VerifyReport, *,
+                     emulated: bool = False, progress: Callable[[int], None] | None = None) -> VerifyReport:
+    """Stream `count` seeded random inputs through the device and the host runner; compare every byte.
+
+    emulated: the device is QEMU with -icount shift=0, whose ticks count instructions."""
     graph = compiled.graph
-    info = client.identify()
-    if graph.source_hash and info.model_hash.hex() != graph.source_hash:
-        raise EdgemlError(f"the device runs another model (hash {info.model_hash.hex()[:16]}…, expected "
-                          f"{graph.source_hash[:16]}…): flash the firmware built for {graph.source_path}")
+    if graph.source_hash:
+        client.check_model(graph.source_hash)
+    info = client.info
     runner = Runner(compiled.program, compiled.plan)
     start = time.monotonic()
     ticks = []
@@ -132,9 +129,41 @@ def verify_on_device(compiled: Compiled, client, count: int, seed: int, report: 
     report.seconds = time.monotonic() - start
     if ticks:
         report.ticks_per_inference = int(np.median(ticks))
-        if info.tick_hz:
-            stats = client.stats()
-            if stats.stack_size:
-                report.stack_used_bytes = stats.stack_size - stats.stack_unused
+        stats = client.stats()
+        if stats.stack_size:
+            report.stack_used_bytes = stats.stack_size - stats.stack_unused
+        if emulated and info.tick_hz:
+            # Under -icount shift=0 one instruction is one emulated nanosecond.
             report.instructions_per_inference = round(report.ticks_per_inference * 1e9 / info.tick_hz)
     return report
+
+
+def verify(model: str | Path, board: Board, numerics: str = "tflite", count: int = 20, seed: int = 0,
+           port: str | None = None, flash_board: bool = True, outdir: Path | None = None,
+           progress: Callable[[int], None] | None = None,
+           on_stage: Callable[[str], None] | None = None) -> VerifyReport:
+    """`edgeml verify`: convert MODEL for BOARD, build, flash (real boards) or start (QEMU, host),
+    stream COUNT inputs and compare every output byte with the host runtime."""
+    from edgeml.api import load
+    from edgeml.codegen.linker import is_native
+    from edgeml.hil.device import is_url, open_device
+
+    stage = on_stage or (lambda _text: None)
+    real_board = not board.emulated and not is_native(board)
+    if real_board and port is None:
+        raise EdgemlError(f"{board.name} is a real board: pass its serial port with --port (e.g. /dev/ttyACM0)")
+    graph = load(model)
+    compiled = compile_for(graph, board, numerics)
+    stage(f"building for {board.name}")
+    info, build = convert_and_build(compiled, board, outdir)
+    report = VerifyReport(model=str(model), target=board.name, numerics=compiled.program.numerics.value,
+                          flash_bytes=build.flash_bytes, ram_bytes=build.ram_bytes, arena_bytes=info.arena_bytes)
+    if real_board and flash_board and not is_url(port):
+        from edgeml.hil.flash import flash
+
+        stage(f"flashing {board.name}")
+        flash(board, build.elf)
+    with open_device(board, build.elf, port, expected_hash=graph.source_hash) as device:
+        stage(f"verifying on {device.description}")
+        return verify_on_device(compiled, device.client, count, seed, report, emulated=device.emulated,
+                                progress=progress)
