@@ -45,6 +45,7 @@ class VerifyReport:
     flash_bytes: int = 0
     ram_bytes: int = 0
     arena_bytes: int = 0
+    weight_bytes: int = 0  # the model's constants in flash
     stack_used_bytes: int | None = None
     first_divergent_op: str | None = None
     seconds: float = 0.0
@@ -56,7 +57,8 @@ class VerifyReport:
                 "instructions_per_inference": self.instructions_per_inference,
                 "ticks_per_inference": self.ticks_per_inference, "flash_bytes": self.flash_bytes,
                 "ram_bytes": self.ram_bytes, "arena_bytes": self.arena_bytes,
-                "stack_used_bytes": self.stack_used_bytes, "first_divergent_op": self.first_divergent_op,
+                "weight_bytes": self.weight_bytes, "stack_used_bytes": self.stack_used_bytes,
+                "first_divergent_op": self.first_divergent_op,
                 "seconds": round(self.seconds, 3)}
 
 
@@ -157,7 +159,8 @@ def verify(model: str | Path, board: Board, numerics: str = "tflite", count: int
     stage(f"building for {board.name}")
     info, build = convert_and_build(compiled, board, outdir)
     report = VerifyReport(model=str(model), target=board.name, numerics=compiled.program.numerics.value,
-                          flash_bytes=build.flash_bytes, ram_bytes=build.ram_bytes, arena_bytes=info.arena_bytes)
+                          flash_bytes=build.flash_bytes, ram_bytes=build.ram_bytes, arena_bytes=info.arena_bytes,
+                          weight_bytes=info.weight_bytes)
     if real_board and flash_board and not is_url(port):
         from edgeml.hil.flash import flash
 
