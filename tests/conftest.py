@@ -24,7 +24,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--target", default="qemu-mps2-an386",
                     help="board for tests marked `target` (default: the emulated qemu-mps2-an386)")
     group.addoption("--port", default=None,
-                    help="serial port of a real board already flashed by the test run (e.g. /dev/ttyACM0)")
+                    help="serial port of the real board given by --target (e.g. /dev/ttyACM0); each test flashes the "
+                     "board through pyocd or openocd, then talks to it there")
 
 
 @pytest.fixture

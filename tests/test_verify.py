@@ -34,7 +34,7 @@ from edgeml.hil.native import NativeSession, build_host_firmware
 from edgeml.hil.qemu import QemuError
 from edgeml.hil.verify import BudgetError, compile_for, convert_and_build, verify
 from edgeml.inspect import describe
-from edgeml.targets import load_board
+from edgeml.targets import all_boards, load_board
 
 ARM_GCC = shutil.which("arm-none-eabi-gcc")
 QEMU = shutil.which("qemu-system-arm")
@@ -153,6 +153,25 @@ def test_host_firmware_is_clean_under_asan_and_ubsan(name: str, tmp_path: Path) 
     stderr = session.stderr_text()
     assert session.returncode == 0, stderr
     assert "runtime error" not in stderr and "Sanitizer" not in stderr, stderr
+
+
+REAL_BOARDS = [b.name for b in all_boards() if b.firmware is not None and not b.emulated]
+BUILD_MODELS = ["tflm_examples/hello_world_int8.tflite", "mlperf_tiny/kws_ref_model.tflite"]
+
+
+@pytest.mark.skipif(ARM_GCC is None, reason="arm-none-eabi-gcc not installed")
+@pytest.mark.parametrize("name", BUILD_MODELS, ids=ids(BUILD_MODELS))
+@pytest.mark.parametrize("target", REAL_BOARDS)
+def test_model_builds_and_links_for_every_real_board(name: str, target: str, tmp_path: Path) -> None:
+    """No board here to flash: the firmware is still built and linked within each board's budget."""
+    board = load_board(target)
+    graph = load(model_path(name))
+    skip_without_c_kernels(graph)
+    compiled = compile_for(graph, board, "tflite")
+    info, build = convert_and_build(compiled, board, tmp_path / "project")
+    assert build.elf.is_file() and info.target == target
+    assert info.weight_bytes < build.flash_bytes <= board.flash_bytes
+    assert info.arena_bytes < build.ram_bytes <= board.ram_bytes
 
 
 # ---------------------------------------------------------------- the CLI
