@@ -59,8 +59,10 @@ ZOO_MODELS = [
     "tflm_integration_tests/transpose_conv0.tflite",
 ]
 BUNDLED_MODELS = ["tiny_transformer_int8.tflite", "tiny_transformer_gelu_int8.tflite"]
-# Multiply-accumulates above which QEMU takes seconds per inference: fewer inputs in CI.
+# Above these, one inference under QEMU takes seconds (it executes some 10^8 instructions per second,
+# and its UART takes about 20 KB/s from the host): fewer inputs in CI.
 MANY_MACS = 20_000_000
+MANY_INPUT_BYTES = 16_384
 FEW_INPUTS = 3
 
 
@@ -74,7 +76,8 @@ def numerics_of(name: str) -> str:
 
 
 def input_count(graph, full: int) -> int:
-    return full if describe(graph)["macs"] < MANY_MACS else FEW_INPUTS
+    input_bytes = sum(graph.tensors[i].nbytes for i in graph.inputs)
+    return full if describe(graph)["macs"] < MANY_MACS and input_bytes <= MANY_INPUT_BYTES else FEW_INPUTS
 
 
 def ids(names: list[str]) -> list[str]:

@@ -13,7 +13,7 @@ import numpy as np
 
 from edgeml import __version__
 from edgeml.codegen.c_values import C_TYPES, CArray, CCall, c_array_body, c_scalar
-from edgeml.errors import EdgemlError
+from edgeml.errors import EdgemlError, UnsupportedOpError
 from edgeml.ir.dtypes import DType
 from edgeml.ir.graph import Graph
 from edgeml.ops.base import OpContext
@@ -62,9 +62,16 @@ class _Writer:
         return symbol
 
 
+# The numerics the C kernels reproduce (edgeml/quant/requant.py's twin is firmware/include/edg_requant.h).
+C_NUMERICS = ("tflite", "tflm")
+
+
 def generate(program: Program, plan: MemoryPlan, prefix: str = "model") -> GeneratedModel:
     graph = program.graph
     where = graph.source_path or graph.name
+    if program.numerics.value not in C_NUMERICS:
+        raise UnsupportedOpError(f"{where}: no C kernels reproduce the {program.numerics.value} numerics yet; "
+                                 f"generate firmware with --reference {' or '.join(C_NUMERICS)}")
     prefix = c_identifier(prefix)
     out = _Writer(prefix)
     arena = f"{prefix}_arena"
