@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from edgeml.codegen.c_values import CArray, CCall
 from edgeml.ir.dtypes import DType
 from edgeml.ops.base import Numerics, OpContext, OpSpec
 from edgeml.ops.common import require_dtype, require_quant
@@ -288,4 +289,18 @@ def kernel_int16(p: SoftmaxInt16Params, inputs, outputs) -> None:
                        p.one_over_one_plus_x_lut, outputs[0].reshape(-1, depth))
 
 
-SPEC = OpSpec(name="SOFTMAX", prepare=prepare, reference=reference, kernel=kernel)
+def c_emit(p: SoftmaxParams | SoftmaxInt16Params, ctx: OpContext) -> CCall:
+    x = ctx.input(0)
+    depth = x.shape[-1]
+    shape = {"rows": x.num_elements // depth, "depth": depth}
+    if isinstance(p, SoftmaxInt16Params):
+        return CCall("softmax", "edg_softmax_s16", "edg_softmax_params_t",
+                     {**shape, "input_multiplier": p.input_multiplier, "input_shift": p.input_shift,
+                      "rounding": int(p.rounding), "exp_lut": CArray(p.exp_lut, np.int16),
+                      "recip_lut": CArray(p.one_over_one_plus_x_lut, np.int16)})
+    return CCall("softmax", f"edg_softmax_s8_s{p.output_bits}", "edg_softmax_params_t",
+                 {**shape, "output_bits": p.output_bits, "output_min": p.output_min, "output_max": p.output_max,
+                  "exp_table": CArray(p.exp_table, np.int32), "exp_accum_table": CArray(p.exp_accum_table, np.int32)})
+
+
+SPEC = OpSpec(name="SOFTMAX", prepare=prepare, reference=reference, kernel=kernel, c_emit=c_emit)
