@@ -1,20 +1,25 @@
-"""Generated C on the host: whole zoo models and the bundled transformers against numba and numpy."""
+"""Generated C on the host: every zoo model of tests/test_models.py and the bundled transformers, op by op
+against numba and the numpy references, in every numerics the model is compared in."""
 
 from __future__ import annotations
 
 import pytest
 from c_conformance import assert_c_matches
-from conftest import zoo_path
+from conftest import BUNDLED, zoo_path
+from test_models import BUNDLED_CASES, CASES
 
 from edgeml.api import load
 from edgeml.compare import random_inputs
 
-FC_MODELS = ["tflm_examples/hello_world_int8.tflite", "mlperf_tiny/ad01_int8.tflite"]
-
 
 @pytest.mark.zoo
-@pytest.mark.parametrize("numerics", ["tflite", "tflm"])
-@pytest.mark.parametrize("model", FC_MODELS, ids=[m.split("/")[-1] for m in FC_MODELS])
-def test_fully_connected_models_in_c(model: str, numerics: str) -> None:
+@pytest.mark.parametrize(("model", "numerics"), CASES, ids=[f"{m.split('/')[-1]}-{r}" for m, r in CASES])
+def test_zoo_model_in_c(model: str, numerics: str) -> None:
     graph = load(zoo_path(model))
-    assert_c_matches(graph, numerics, random_inputs(graph, 5, seed=1))
+    assert_c_matches(graph, numerics, random_inputs(graph, 2, seed=1))
+
+
+@pytest.mark.parametrize(("name", "numerics"), BUNDLED_CASES, ids=[f"{n}-{r}" for n, r in BUNDLED_CASES])
+def test_bundled_model_in_c(name: str, numerics: str) -> None:
+    graph = load(BUNDLED / name)
+    assert_c_matches(graph, numerics, random_inputs(graph, 3, seed=1))

@@ -49,3 +49,10 @@ def test_softmax(name: str) -> None:
         batches = random_inputs(graph, 3, seed=1) + extreme_inputs(graph)
         batches += [b for spread in (0.01, 0.08, 0.3) for b in _near_max_inputs(graph, 2, spread, seed=7)]
         assert_c_matches(graph, numerics, batches)
+
+
+@pytest.mark.parametrize("name", op_cases(("avg_pool", "max_pool")))
+def test_pooling(name: str) -> None:
+    graph = load(data_path(name))
+    for numerics in numerics_of(name):
+        assert_c_matches(graph, numerics, random_inputs(graph, 3, seed=2) + extreme_inputs(graph))

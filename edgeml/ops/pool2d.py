@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from edgeml.codegen.c_values import CCall
 from edgeml.ir.dtypes import DType
 from edgeml.ops.base import OpContext, OpSpec
 from edgeml.ops.common import Activation, Padding, activation_range, compute_padding, require_dtype, require_quant
@@ -173,6 +174,20 @@ def macs(ctx: OpContext) -> int:
     return ctx.output().num_elements * ctx.attrs.filter_h * ctx.attrs.filter_w
 
 
+def _c_emit(reduction: str):
+    def c_emit(p: Pool2DParams, ctx: OpContext) -> CCall:
+        x = ctx.input(0)
+        batches, in_h, in_w, channels = x.shape
+        return CCall("pool2d", f"edg_pool2d_{reduction}_s{x.dtype.np.itemsize * 8}", "edg_pool2d_params_t",
+                     {"batches": batches, "in_h": in_h, "in_w": in_w, "channels": channels,
+                      "out_h": p.output_shape[1], "out_w": p.output_shape[2], "filter_h": p.filter_h,
+                      "filter_w": p.filter_w, "stride_h": p.stride_h, "stride_w": p.stride_w, "pad_h": p.pad_h,
+                      "pad_w": p.pad_w, "lo": p.lo, "hi": p.hi})
+
+    return c_emit
+
+
 AVERAGE_SPEC = OpSpec(name="AVERAGE_POOL_2D", prepare=prepare, reference=average_reference, kernel=average_kernel,
-                      macs=macs)
-MAX_SPEC = OpSpec(name="MAX_POOL_2D", prepare=prepare, reference=max_reference, kernel=max_kernel, macs=macs)
+                      macs=macs, c_emit=_c_emit("average"))
+MAX_SPEC = OpSpec(name="MAX_POOL_2D", prepare=prepare, reference=max_reference, kernel=max_kernel, macs=macs,
+                  c_emit=_c_emit("max"))

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from edgeml.codegen.c_values import CCall
 from edgeml.ops.base import OpContext, OpSpec
 
 
@@ -39,4 +40,8 @@ def kernel(p: ReshapeParams, inputs, outputs) -> None:
         dst[:] = src
 
 
-SPEC = OpSpec(name="RESHAPE", prepare=prepare, reference=reference, kernel=kernel, alias=True)
+def c_emit(_p: ReshapeParams, ctx: OpContext) -> CCall:
+    return CCall("reshape", "edg_reshape_copy", "edg_reshape_params_t", {"bytes": ctx.output().nbytes})
+
+
+SPEC = OpSpec(name="RESHAPE", prepare=prepare, reference=reference, kernel=kernel, alias=True, c_emit=c_emit)
