@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from c_conformance import assert_c_matches
+from conftest import zoo_path
 from test_ops_tensor import BOTH, TFLITE_ONLY, _near_max_inputs, data_path
 
 from edgeml.api import load
@@ -56,3 +57,22 @@ def test_pooling(name: str) -> None:
     graph = load(data_path(name))
     for numerics in numerics_of(name):
         assert_c_matches(graph, numerics, random_inputs(graph, 3, seed=2) + extreme_inputs(graph))
+
+
+@pytest.mark.parametrize("name", op_cases(("transpose", "strided_slice", "pad")))
+def test_data_movement(name: str) -> None:
+    graph = load(data_path(name))
+    for numerics in numerics_of(name):
+        assert_c_matches(graph, numerics, random_inputs(graph, 2, seed=3))
+
+
+ZOO_MOVES = [f"tflm_integration_tests/pad{i}.tflite" for i in range(19)] + [
+    f"tflm_integration_tests/strided_slice{i}.tflite" for i in range(34)]
+
+
+@pytest.mark.zoo
+@pytest.mark.parametrize("model", ZOO_MOVES, ids=[m.split("/")[-1] for m in ZOO_MOVES])
+def test_zoo_data_movement(model: str) -> None:
+    graph = load(zoo_path(model))
+    for numerics in ("tflite", "tflm"):
+        assert_c_matches(graph, numerics, random_inputs(graph, 2, seed=4))

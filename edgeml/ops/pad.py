@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from edgeml.codegen.c_values import CCall
+from edgeml.codegen.c_walk import contiguous_strides, walk
 from edgeml.ir.dtypes import DType
 from edgeml.ops.base import Numerics, OpContext, OpSpec
 from edgeml.ops.common import require_dtype
@@ -92,5 +94,16 @@ def kernel(p: PadParams, inputs, outputs) -> None:
     out[interior] = x
 
 
-SPEC = OpSpec(name="PAD", prepare=prepare, reference=reference, kernel=kernel)
-SPEC_V2 = OpSpec(name="PADV2", prepare=prepare, reference=reference, kernel=kernel)
+def c_emit(p: PadParams, ctx: OpContext) -> CCall:
+    x = ctx.input(0)
+    out_strides = contiguous_strides(p.output_shape)
+    steps = walk(x.shape, contiguous_strides(x.shape), out_strides,
+                 dst_offset=sum(b * s for b, s in zip(p.before, out_strides, strict=True)))
+    bits = x.dtype.np.itemsize * 8
+    return CCall("tensor_copy", f"edg_tensor_pad_s{bits}", "edg_tensor_copy_params_t",
+                 {"walk": steps, "elem_bytes": bits // 8, "out_count": int(np.prod(p.output_shape)),
+                  "pad_value": p.pad_value}, omit_inputs=(1, 2))
+
+
+SPEC = OpSpec(name="PAD", prepare=prepare, reference=reference, kernel=kernel, c_emit=c_emit)
+SPEC_V2 = OpSpec(name="PADV2", prepare=prepare, reference=reference, kernel=kernel, c_emit=c_emit)

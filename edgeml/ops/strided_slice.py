@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from edgeml.codegen.c_values import CCall
+from edgeml.codegen.c_walk import contiguous_strides, walk
 from edgeml.ir.dtypes import DType
 from edgeml.ops.base import Numerics, OpContext, OpSpec
 from edgeml.ops.common import require_dtype
@@ -193,4 +195,14 @@ def kernel(p: StridedSliceParams, inputs, outputs) -> None:
     np.copyto(outputs[0].reshape(p.sliced_shape), view)
 
 
-SPEC = OpSpec(name="STRIDED_SLICE", prepare=prepare, reference=reference, kernel=kernel)
+def c_emit(p: StridedSliceParams, ctx: OpContext) -> CCall:
+    strides = contiguous_strides(p.effective_shape)
+    # An empty slice walks nothing; its starts may lie outside the input.
+    start = sum(a.start * s for a, s in zip(p.axes, strides, strict=True)) if 0 not in p.sliced_shape else 0
+    steps = walk(p.sliced_shape, [a.stride * s for a, s in zip(p.axes, strides, strict=True)],
+                 contiguous_strides(p.sliced_shape), src_offset=start)
+    return CCall("tensor_copy", "edg_tensor_copy", "edg_tensor_copy_params_t",
+                 {"walk": steps, "elem_bytes": ctx.input(0).dtype.np.itemsize})
+
+
+SPEC = OpSpec(name="STRIDED_SLICE", prepare=prepare, reference=reference, kernel=kernel, c_emit=c_emit)

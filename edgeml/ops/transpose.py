@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from edgeml.codegen.c_values import CCall
+from edgeml.codegen.c_walk import contiguous_strides, walk
 from edgeml.ir.dtypes import DType
 from edgeml.ops.base import OpContext, OpSpec
 from edgeml.ops.common import require_dtype
@@ -63,4 +65,12 @@ def kernel(p: TransposeParams, inputs, outputs) -> None:
     np.copyto(outputs[0], inputs[0].transpose(p.perm))
 
 
-SPEC = OpSpec(name="TRANSPOSE", prepare=prepare, reference=reference, kernel=kernel)
+def c_emit(p: TransposeParams, ctx: OpContext) -> CCall:
+    x = ctx.input(0)
+    in_strides = contiguous_strides(x.shape)
+    steps = walk(p.output_shape, [in_strides[a] for a in p.perm], contiguous_strides(p.output_shape))
+    return CCall("tensor_copy", "edg_tensor_copy", "edg_tensor_copy_params_t",
+                 {"walk": steps, "elem_bytes": x.dtype.np.itemsize})
+
+
+SPEC = OpSpec(name="TRANSPOSE", prepare=prepare, reference=reference, kernel=kernel, c_emit=c_emit)
