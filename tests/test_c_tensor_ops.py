@@ -76,3 +76,10 @@ def test_zoo_data_movement(model: str) -> None:
     graph = load(zoo_path(model))
     for numerics in ("tflite", "tflm"):
         assert_c_matches(graph, numerics, random_inputs(graph, 2, seed=4))
+
+
+@pytest.mark.parametrize("name", op_cases(("mean", "batch_matmul", "concat")))
+def test_reductions_products_and_concatenation(name: str) -> None:
+    graph = load(data_path(name))
+    for numerics in numerics_of(name):
+        assert_c_matches(graph, numerics, random_inputs(graph, 3, seed=5) + extreme_inputs(graph))

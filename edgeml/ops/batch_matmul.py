@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from edgeml.codegen.c_values import CCall
 from edgeml.ir.dtypes import DType
 from edgeml.ops.accumulate import requantize_channels
 from edgeml.ops.base import OpContext, OpSpec
@@ -155,4 +156,38 @@ def macs(ctx: OpContext) -> int:
     return ctx.output().num_elements * depth
 
 
-SPEC = OpSpec(name="BATCH_MATMUL", prepare=prepare, reference=reference, kernel=kernel, macs=macs)
+C_MAX_BATCH_RANK = 3
+
+
+def _batch_strides(shape: tuple[int, ...], batch: tuple[int, ...]) -> list[int]:
+    """Element strides of an operand's batch axes against the output's (0 where it broadcasts)."""
+    own = (1,) * (len(batch) - len(shape) + 2) + shape[:-2]
+    strides, step = [], shape[-1] * shape[-2]
+    for size in reversed(own):
+        strides.append(step if size > 1 else 0)
+        step *= size
+    return list(reversed(strides))
+
+
+def c_emit(p: BatchMatMulParams, ctx: OpContext) -> CCall:
+    x, y = ctx.input(0), ctx.input(1)
+    batch = p.output_shape[:-2]
+    if len(batch) > C_MAX_BATCH_RANK:
+        raise ctx.unsupported(f"the C kernel takes at most {C_MAX_BATCH_RANK} batch axes, got {len(batch)}")
+    pad = C_MAX_BATCH_RANK - len(batch)
+    rows, cols = p.output_shape[-2:]
+    x_cols, y_cols = x.shape[-1], y.shape[-1]
+    return CCall("batch_matmul", "edg_batch_matmul_s8", "edg_batch_matmul_params_t", {
+        "batch": (1,) * pad + batch,
+        "lhs_batch_stride": (0,) * pad + tuple(_batch_strides(x.shape, batch)),
+        "rhs_batch_stride": (0,) * pad + tuple(_batch_strides(y.shape, batch)),
+        "rows": rows, "cols": cols, "depth": p.depth,
+        # x[i, k] is x[k, i] under adj_x; y[k, j] is y[j, k] under adj_y.
+        "lhs_row_stride": 1 if p.adj_x else x_cols, "lhs_depth_stride": x_cols if p.adj_x else 1,
+        "rhs_depth_stride": 1 if p.adj_y else y_cols, "rhs_col_stride": y_cols if p.adj_y else 1,
+        "lhs_zero_point": p.lhs_zero_point, "rhs_zero_point": p.rhs_zero_point,
+        "output_zero_point": p.output_zero_point, "multiplier": int(p.multiplier[0]), "shift": int(p.shift[0]),
+        "rounding": int(p.rounding), "lo": p.lo, "hi": p.hi})
+
+
+SPEC = OpSpec(name="BATCH_MATMUL", prepare=prepare, reference=reference, kernel=kernel, macs=macs, c_emit=c_emit)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from edgeml.codegen.c_values import CArray, CCall
 from edgeml.ir.dtypes import DType
 from edgeml.ops.base import OpContext, OpSpec
 from edgeml.ops.common import Activation, require_dtype
@@ -73,4 +74,12 @@ def kernel(p: ConcatenationParams, inputs, outputs) -> None:
     np.concatenate(inputs, axis=p.axis, out=outputs[0])
 
 
-SPEC = OpSpec(name="CONCATENATION", prepare=prepare, reference=reference, kernel=kernel)
+def c_emit(p: ConcatenationParams, ctx: OpContext) -> CCall:
+    inputs = [ctx.input(i) for i in range(len(ctx.node.inputs))]
+    outer = int(np.prod(p.output_shape[:p.axis], dtype=np.int64))
+    inner = [x.nbytes // max(outer, 1) for x in inputs]
+    return CCall("concatenation", "edg_concatenation", "edg_concatenation_params_t",
+                 {"inputs": len(inputs), "outer": outer, "inner_bytes": CArray(np.array(inner), np.int32)})
+
+
+SPEC = OpSpec(name="CONCATENATION", prepare=prepare, reference=reference, kernel=kernel, c_emit=c_emit)

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from edgeml.codegen.c_values import CCall
+from edgeml.codegen.c_walk import contiguous_strides, walk
 from edgeml.ir.dtypes import DType
 from edgeml.ops.base import OpContext, OpSpec
 from edgeml.ops.common import dtype_limits, require_dtype, require_quant
@@ -122,4 +124,16 @@ def macs(ctx: OpContext) -> int:
     return ctx.input(0).num_elements
 
 
-SPEC = OpSpec(name="MEAN", prepare=prepare, reference=reference, kernel=kernel, macs=macs)
+def c_emit(p: MeanParams, ctx: OpContext) -> CCall:
+    x = ctx.input(0)
+    strides = contiguous_strides(x.shape)
+    order = [a for a in range(len(x.shape)) if a not in p.axes] + list(p.axes)
+    steps = walk([x.shape[a] for a in order], [strides[a] for a in order], [0] * len(order))
+    return CCall("mean", f"edg_mean_s{x.dtype.np.itemsize * 8}", "edg_mean_params_t",
+                 {"walk": steps, "count": p.count, "outputs": ctx.output().num_elements,
+                  "input_zero_point": p.input_zero_point, "output_zero_point": p.output_zero_point,
+                  "multiplier": p.multiplier, "shift": p.shift, "rounding": int(p.rounding), "lo": p.lo, "hi": p.hi},
+                 omit_inputs=(1,))
+
+
+SPEC = OpSpec(name="MEAN", prepare=prepare, reference=reference, kernel=kernel, macs=macs, c_emit=c_emit)

@@ -29,6 +29,38 @@ static inline void edg_walk_row(const uint8_t *src, int32_t src_step, uint8_t *d
     }
 }
 
+/* Element by element: a position in the walk, started by edg_walk_start and moved by edg_walk_next
+ * (0 once the walk is done). For kernels that visit rather than copy (MEAN). */
+typedef struct {
+    int32_t index[EDG_WALK_MAX_RANK];
+    int64_t src, dst;
+} edg_walk_pos_t;
+
+static inline void edg_walk_start(const edg_walk_t *w, edg_walk_pos_t *pos) {
+    for (int32_t d = 0; d < EDG_WALK_MAX_RANK; ++d) {
+        pos->index[d] = 0;
+    }
+    pos->src = w->src_offset;
+    pos->dst = w->dst_offset;
+}
+
+static inline int edg_walk_next(const edg_walk_t *w, edg_walk_pos_t *pos) {
+    int32_t d = w->rank - 1;
+    while (d >= 0 && pos->index[d] >= w->shape[d] - 1) {
+        pos->src -= (int64_t)pos->index[d] * w->src_stride[d];
+        pos->dst -= (int64_t)pos->index[d] * w->dst_stride[d];
+        pos->index[d] = 0;
+        --d;
+    }
+    if (d < 0) {
+        return 0;
+    }
+    ++pos->index[d];
+    pos->src += w->src_stride[d];
+    pos->dst += w->dst_stride[d];
+    return 1;
+}
+
 /* Copy every element of the walk from src to dst (which do not overlap). */
 static inline void edg_walk_copy(const edg_walk_t *w, const void *src, void *dst, int32_t elem_bytes) {
     const int32_t last = w->rank - 1;
