@@ -19,6 +19,7 @@ from edgeml.firmware import INCLUDE_DIR, SOURCE_DIR
 from edgeml.hil.client import DeviceClient, DeviceError, LinkError, ModelMismatchError
 from edgeml.hil.protocol import (
     MAX_PAYLOAD,
+    PROTOCOL_VERSION,
     BadFrame,
     Cmd,
     ErrorCode,
@@ -188,7 +189,7 @@ def identify_payload(hash_: bytes = bytes(range(32)), inputs=((0, (1, 4), 4),), 
     def s(text: str) -> bytes:
         return bytes([len(text)]) + text.encode()
 
-    body = bytes([1]) + s("0.1.0") + s("tiny") + hash_ + s("host") + struct.pack("<IIHBB", 96, 10**9, 3,
+    body = bytes([PROTOCOL_VERSION]) + s("0.1.0") + s("tiny") + hash_ + s("host") + struct.pack("<IIHBB", 96, 10**9, 3,
                                                                                    len(inputs), len(outputs))
     for dtype, shape, nbytes in (*inputs, *outputs):
         body += struct.pack(f"<BB{len(shape)}iI", dtype, len(shape), *shape, nbytes)

@@ -116,11 +116,18 @@ def test_model_verifies_on_the_target(name: str, board_and_port) -> None:
     except BudgetError as exc:
         pytest.skip(f"does not fit {board.name}: {exc}")
     count = input_count(graph, 20)
-    report = verify(model_path(name), board, numerics_of(name), count, seed=1, port=port)
+    report = verify(model_path(name), board, numerics_of(name), count, seed=1, port=port, profile=True)
     assert_verified(report, count)
+    # Per-op ticks from the trace add up to about an untraced invocation (less the op table's loop;
+    # data-dependent branches, e.g. clamps, make inputs differ slightly).
+    op_total = sum(ticks for _, ticks in report.op_ticks)
+    assert report.op_ticks and all(ticks >= 0 for _, ticks in report.op_ticks)
     if board.emulated:
         assert report.instructions_per_inference and report.instructions_per_inference > 0
         assert report.stack_used_bytes and 0 < report.stack_used_bytes < board.firmware.stack_bytes
+        granularity = len(report.op_ticks)  # each op's count is read from the tick counter: +-1 tick
+        assert (0.9 * report.ticks_per_inference - granularity <= op_total
+                <= 1.02 * report.ticks_per_inference + granularity), (op_total, report.ticks_per_inference)
 
 
 @needs_gcc

@@ -29,7 +29,7 @@ XCUBE_AI_MS = {"kws": 43.4, "vww": 89.4, "resnet8": 165.7, "ad01": 4.79}
 XCUBE_AI_HZ = 120e6
 
 
-def bench(name: str, target: str, count: int) -> dict:
+def bench(name: str, target: str, count: int, profile: bool) -> dict:
     from edgeml.api import load
     from edgeml.hil.verify import BudgetError, verify
     from edgeml.inspect import describe
@@ -40,13 +40,32 @@ def bench(name: str, target: str, count: int) -> dict:
     row: dict = {"model": name, "macs": describe(load(path))["macs"]}
     started = time.monotonic()
     try:
-        report = verify(path, board, "tflite", count, seed=0)
+        report = verify(path, board, "tflite", count, seed=0, profile=profile)
     except BudgetError as exc:
         row["error"] = str(exc)
         return row
     row.update({k: v for k, v in report.to_json().items() if k != "model"})
     row["wall_s"] = time.monotonic() - started
+    row["op_ticks"] = report.op_ticks
+    row["tick_scale"] = row["instructions_per_inference"] / max(row["ticks_per_inference"], 1)
     return row
+
+
+def print_profile(row: dict, top: int) -> None:
+    """The ops that cost the most instructions, grouped by op type and one by one."""
+    ops = [(label, ticks * row["tick_scale"]) for label, ticks in row["op_ticks"]]
+    total = sum(t for _, t in ops) or 1
+    by_type: dict[str, float] = {}
+    for label, instr in ops:
+        kind = label.split()[2] if len(label.split()) > 2 else label  # "op #N TYPE (name)"
+        by_type[kind] = by_type.get(kind, 0.0) + instr
+    print(f"\n{row['model']}: instructions by op type")
+    for kind, instr in sorted(by_type.items(), key=lambda kv: -kv[1]):
+        print(f"  {kind:<24} {instr:>14,.0f}  {100 * instr / total:5.1f}%")
+    print(f"{row['model']}: the {top} costliest ops")
+    for label, instr in sorted(ops, key=lambda kv: -kv[1])[:top]:
+        short = label if len(label) <= 60 else label[:57] + "..."
+        print(f"  {short:<60} {instr:>14,.0f}  {100 * instr / total:5.1f}%")
 
 
 def fmt(value, spec: str = ",") -> str:
@@ -58,6 +77,8 @@ def main() -> int:
     parser.add_argument("--models", default=",".join(MLPERF), help=f"comma-separated, of {', '.join(WHOLE_MODELS)}")
     parser.add_argument("--target", default="qemu-mps2-an386")
     parser.add_argument("-n", dest="count", type=int, default=20, help="inputs per model (each verified)")
+    parser.add_argument("--profile", type=int, default=0, metavar="TOP",
+                        help="also print instructions per op type and the TOP costliest ops (one traced run)")
     args = parser.parse_args()
     names = [m.strip() for m in args.models.split(",") if m.strip()]
     unknown = [m for m in names if m not in WHOLE_MODELS]
@@ -66,7 +87,7 @@ def main() -> int:
     missing = [m for m in names if not model_path(WHOLE_MODELS[m]).exists()]
     for m in missing:
         print(f"skip {m}: {model_path(WHOLE_MODELS[m])} not found (set EDGEML_ZOO)", file=sys.stderr)
-    rows = [bench(m, args.target, args.count) for m in names if m not in missing]
+    rows = [bench(m, args.target, args.count, args.profile > 0) for m in names if m not in missing]
 
     print(f"\nfirmware on {args.target}, arm-none-eabi-gcc -O2, QEMU -icount shift=0, {args.count} inputs each")
     header = (f"{'model':<12} {'match':>7} {'MACs':>11} {'instr/inf':>12} {'instr/MAC':>9} {'/(MACs/2)':>9} "
@@ -91,6 +112,9 @@ def main() -> int:
               f"{fmt(instr / xcube_cycles if instr and xcube_cycles else None, '.2f'):>7} {row['flash_bytes']:>9,} "
               f"{row['weight_bytes']:>9,} {row['flash_bytes'] - row['weight_bytes']:>9,} {row['ram_bytes']:>9,} "
               f"{row['arena_bytes']:>9,} {fmt(row['stack_used_bytes']):>6}")
+    for row in rows:
+        if args.profile and row.get("op_ticks"):
+            print_profile(row, args.profile)
     print("\ninstr/(MACs/2): 1.00 is the SMLAD floor. /X-CUBE: our instructions over X-CUBE-AI's published cycles.")
     print("overhead: flash beyond the model's constants (code, runtime, protocol, tables, vectors).")
     return 1 if failed else 0

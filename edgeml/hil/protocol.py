@@ -21,7 +21,7 @@ import numpy as np
 
 from edgeml.errors import EdgemlError
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2
 SYNC = b"\xed\x6e"
 MAX_PAYLOAD = 1024
 HEADER_BYTES = 6  # sync, cmd, seq, length
@@ -222,6 +222,7 @@ class TraceRecord:
     node: int
     nbytes: int
     crc: int  # CRC-32 of the op's first output
+    ticks: int  # the op's own ticks (instructions under QEMU -icount, scaled by 1e9 / tick_hz)
 
 
 @dataclass(frozen=True)
@@ -285,7 +286,7 @@ def parse_identify(payload: bytes) -> DeviceInfo:
 
 def parse_trace(payload: bytes) -> TraceRecord:
     r = _Reader(payload, "TRACE")
-    record = TraceRecord(*r.unpack("HHII"))
+    record = TraceRecord(*r.unpack("HHIII"))
     r.done()
     return record
 

@@ -50,6 +50,8 @@ class VerifyReport:
     first_divergent_op: str | None = None
     seconds: float = 0.0
     mismatches: list[int] = field(default_factory=list)
+    # One traced inference: (op label, ticks) per op, in execution order (not in to_json).
+    op_ticks: list[tuple[str, int]] = field(default_factory=list)
 
     def to_json(self) -> dict:
         return {"model": self.model, "target": self.target, "numerics": self.numerics, "inputs": self.inputs,
@@ -104,10 +106,12 @@ def first_divergence(graph: Graph, runner: Runner, inputs: list[np.ndarray], tra
 
 
 def verify_on_device(compiled: Compiled, client, count: int, seed: int, report: VerifyReport, *,
-                     emulated: bool = False, progress: Callable[[int], None] | None = None) -> VerifyReport:
+                     emulated: bool = False, progress: Callable[[int], None] | None = None,
+                     profile: bool = False) -> VerifyReport:
     """Stream `count` seeded random inputs through the device and the host runner; compare every byte.
 
-    emulated: the device is QEMU with -icount shift=0, whose ticks count instructions."""
+    emulated: the device is QEMU with -icount shift=0, whose ticks count instructions. profile: then
+    run the first input once more with the trace, for each op's ticks (report.op_ticks)."""
     graph = compiled.graph
     if graph.source_hash:
         client.check_model(graph.source_hash)
@@ -129,6 +133,9 @@ def verify_on_device(compiled: Compiled, client, count: int, seed: int, report: 
         if progress is not None:
             progress(1)
     report.seconds = time.monotonic() - start
+    if profile and report.inputs:
+        _, traced = client.infer(random_inputs(graph, 1, seed)[0], trace=True)
+        report.op_ticks = [(graph.node_label(r.node), r.ticks) for r in traced.trace]
     if ticks:
         report.ticks_per_inference = int(np.median(ticks))
         stats = client.stats()
@@ -143,7 +150,7 @@ def verify_on_device(compiled: Compiled, client, count: int, seed: int, report: 
 def verify(model: str | Path, board: Board, numerics: str = "tflite", count: int = 20, seed: int = 0,
            port: str | None = None, flash_board: bool = True, outdir: Path | None = None,
            progress: Callable[[int], None] | None = None,
-           on_stage: Callable[[str], None] | None = None) -> VerifyReport:
+           on_stage: Callable[[str], None] | None = None, profile: bool = False) -> VerifyReport:
     """`edgeml verify`: convert MODEL for BOARD, build, flash (real boards) or start (QEMU, host),
     stream COUNT inputs and compare every output byte with the host runtime."""
     from edgeml.api import load
@@ -169,4 +176,4 @@ def verify(model: str | Path, board: Board, numerics: str = "tflite", count: int
     with open_device(board, build.elf, port, expected_hash=graph.source_hash) as device:
         stage(f"verifying on {device.description}")
         return verify_on_device(compiled, device.client, count, seed, report, emulated=device.emulated,
-                                progress=progress)
+                                progress=progress, profile=profile)

@@ -26,7 +26,8 @@
  *  0x03 INVOKE       u8 flags (bit 0: trace) -> u64 ticks of the invocation, u16 ops run.
  *                    With trace, one TRACE frame (cmd 0x86, the request's seq) is sent after each op,
  *                    before the reply: u16 step, u16 node, u32 byte count, u32 CRC-32 of the op's
- *                    first output (edg_op_t.trace_data / trace_bytes). Ticks then include the trace.
+ *                    first output (edg_op_t.trace_data / trace_bytes), u32 ticks the op took (sending
+ *                    the trace excluded). The invocation's ticks then include the trace.
  *                    An INVOKE with the same seq as the request just handled, itself an INVOKE, is a
  *                    duplicate delivery: it is answered again without running (a second run could
  *                    read inputs the first one overwrote in place).
@@ -47,7 +48,7 @@
 extern "C" {
 #endif
 
-#define EDG_PROTO_VERSION 1u
+#define EDG_PROTO_VERSION 2u
 #define EDG_PROTO_SYNC0 0xEDu
 #define EDG_PROTO_SYNC1 0x6Eu
 #define EDG_PROTO_MAX_PAYLOAD 1024u

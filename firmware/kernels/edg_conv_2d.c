@@ -8,6 +8,7 @@
 
 #include <string.h>
 
+#include "edg_dot.h"
 #include "edg_requant.h"
 
 /* The input pixels of one image: in the arena, except pixels [saved_first, saved_first + saved_count)
@@ -38,7 +39,21 @@ static inline const int16_t *pixel_s16(const conv_source_t *src, int32_t q, int3
     return (const int16_t *)src->image + q * in_c;
 }
 
-/* Output pixel (oy, ox) of the image in src, all out_c channels, into dst (int8_t[out_c]). */
+/* Pixels [q, q + count) of one image row as one contiguous run, or NULL when the run straddles the
+ * boundary of the saved pixels (an in-place run's ring of copies). */
+static inline const int8_t *run_s8(const conv_source_t *src, int32_t q, int32_t count, int32_t in_c) {
+    const int32_t k = q - src->saved_first;
+    if (k >= 0 && k + count <= src->saved_count) {
+        return (const int8_t *)src->saved + k * in_c;
+    }
+    if (k + count <= 0 || k >= src->saved_count) {
+        return (const int8_t *)src->image + q * in_c;
+    }
+    return NULL;
+}
+
+/* Output pixel (oy, ox) of the image in src, all out_c channels, into dst (int8_t[out_c]). Each filter
+ * row's in-image taps are one contiguous run of input and weights (without dilation): one dot product. */
 static void conv_pixel_s8(const edg_conv_2d_params_t *p, const conv_source_t *src, const int8_t *w, int32_t oy,
                           int32_t ox, void *dst) {
     int8_t *y = dst;
@@ -49,6 +64,9 @@ static void conv_pixel_s8(const edg_conv_2d_params_t *p, const conv_source_t *sr
     const int32_t iy0 = oy * p->stride_h - p->pad_h;
     const int32_t ix0 = ox * p->stride_w - p->pad_w;
     const int32_t filter_size = filter_h * filter_w * in_c;
+    /* Taps kx in [kx0, kx1) fall inside the row (dilation 1). */
+    const int32_t kx0 = ix0 < 0 ? -ix0 : 0;
+    const int32_t kx1 = in_w - ix0 < filter_w ? in_w - ix0 : filter_w;
     for (int32_t oc = 0; oc < p->out_c; ++oc) {
         const int8_t *wc = w + oc * filter_size;
         int32_t acc = 0;
@@ -57,16 +75,19 @@ static void conv_pixel_s8(const edg_conv_2d_params_t *p, const conv_source_t *sr
             if (iy < 0 || iy >= in_h) {
                 continue;
             }
+            const int8_t *run = dilation_w == 1 && kx1 > kx0 ? run_s8(src, iy * in_w + ix0 + kx0, kx1 - kx0, in_c)
+                                                             : NULL;
+            if (run != NULL) {
+                acc += edg_dot_s8(run, wc + (ky * filter_w + kx0) * in_c, (kx1 - kx0) * in_c, input_offset, 0);
+                continue;
+            }
             for (int32_t kx = 0; kx < filter_w; ++kx) {
                 const int32_t ix = ix0 + kx * dilation_w;
                 if (ix < 0 || ix >= in_w) {
                     continue;
                 }
                 const int8_t *xp = pixel_s8(src, iy * in_w + ix, in_c);
-                const int8_t *wp = wc + (ky * filter_w + kx) * in_c;
-                for (int32_t ic = 0; ic < in_c; ++ic) {
-                    acc += (xp[ic] + input_offset) * wp[ic];
-                }
+                acc += edg_dot_s8(xp, wc + (ky * filter_w + kx) * in_c, in_c, input_offset, 0);
             }
         }
         if (p->bias32 != NULL) {

@@ -1,6 +1,7 @@
 /* FULLY_CONNECTED reference kernels: one int32 (int8) or int64 (16x8) accumulator per output. */
 #include "edg_fully_connected.h"
 
+#include "edg_dot.h"
 #include "edg_requant.h"
 
 void edg_fully_connected_s8(const void *params, const void *const *in, void *const *out, void *scratch) {
@@ -13,10 +14,7 @@ void edg_fully_connected_s8(const void *params, const void *const *in, void *con
         const int8_t *row = x + r * p->depth;
         for (int32_t c = 0; c < p->channels; ++c) {
             const int8_t *wc = w + c * p->depth;
-            int32_t acc = 0;
-            for (int32_t k = 0; k < p->depth; ++k) {
-                acc += (row[k] + p->input_offset) * (wc[k] + p->filter_offset);
-            }
+            int32_t acc = edg_dot_s8(row, wc, p->depth, p->input_offset, p->filter_offset);
             if (p->bias32 != NULL) {
                 acc += p->bias32[c];
             }

@@ -261,17 +261,21 @@ static void do_write_input(const edg_proto_server_t *s, uint8_t seq) {
 
 typedef struct {
     uint8_t seq;
+    uint64_t mark; /* ticks when the op being traced started */
 } trace_context_t;
 
 static void trace_op(void *context, uint16_t step, const edg_op_t *op) {
-    const trace_context_t *c = (const trace_context_t *)context;
+    trace_context_t *c = (trace_context_t *)context;
+    const uint64_t op_ticks = edg_port_ticks() - c->mark;
     tx_t t;
-    tx_begin(&t, EDG_CMD_TRACE, c->seq, 12u);
+    tx_begin(&t, EDG_CMD_TRACE, c->seq, 16u);
     tx_u16(&t, step);
     tx_u16(&t, op->node);
     tx_u32(&t, op->trace_bytes);
     tx_u32(&t, edg_crc32(op->trace_data, op->trace_bytes));
+    tx_u32(&t, op_ticks > UINT32_MAX ? UINT32_MAX : (uint32_t)op_ticks);
     tx_end(&t);
+    c->mark = edg_port_ticks(); /* the next op starts after the frame and its CRC */
 }
 
 static void send_invoke_reply(const edg_proto_server_t *s, uint8_t seq) {
@@ -292,9 +296,9 @@ static void do_invoke(edg_proto_server_t *s, uint8_t seq) {
         send_invoke_reply(s, seq); /* the same request delivered twice: do not run on spent inputs */
         return;
     }
-    trace_context_t context = {seq};
     const int trace = (p->payload[0] & EDG_INVOKE_TRACE) != 0u;
     const uint64_t start = edg_port_ticks();
+    trace_context_t context = {seq, start};
     edg_invoke(s->model, trace ? trace_op : NULL, &context);
     s->last_ticks = edg_port_ticks() - start;
     s->last_ops = s->model->n_ops;
