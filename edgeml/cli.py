@@ -321,10 +321,11 @@ def _print_identity(device_info, where: str) -> None:
 @click.option("-o", "--output", "outdir", type=click.Path(file_okay=False), default=None,
               help="Where the C project goes (default: a cache folder keyed by model, board and edgeml version).")
 @click.option("--no-flash", is_flag=True, help="Real boards: the board already runs this firmware.")
+@click.option("--profile", is_flag=True, help="Also time every op (one traced run) and show the costliest.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @user_errors
 def verify(model: str, target: str, count: int, seed: int, port: str | None, reference: str, outdir: str | None,
-           no_flash: bool, as_json: bool) -> None:
+           no_flash: bool, profile: bool, as_json: bool) -> None:
     """Convert, build, flash or start MODEL on a board, stream N inputs over the serial protocol and
     compare every output byte with the host runtime.
 
@@ -340,15 +341,32 @@ def verify(model: str, target: str, count: int, seed: int, port: str | None, ref
     try:
         with click.progressbar(length=count, label="verifying", file=sys.stderr) if show else _nullbar() as bar:
             report = run_verify(model, board, reference, count, seed, port, flash_board=not no_flash,
-                                outdir=Path(outdir) if outdir else None, progress=bar.update, on_stage=stage)
+                                outdir=Path(outdir) if outdir else None, progress=bar.update, on_stage=stage,
+                                profile=profile)
     except BudgetError as exc:
         click.echo(f"edgeml: {exc}", err=True)
         sys.exit(1)
     if as_json:
-        click.echo(json.dumps(report.to_json()))
+        data = report.to_json()
+        if profile:
+            data["op_ticks"] = [{"op": label, "ticks": ticks} for label, ticks in report.op_ticks]
+        click.echo(json.dumps(data))
     else:
         _print_verify(report)
+        if profile:
+            _print_profile(report)
     sys.exit(0 if report.mismatched_inputs == 0 else 1)
+
+
+def _print_profile(report, top: int = 10) -> None:
+    total = sum(t for _, t in report.op_ticks) or 1
+    unit = "instructions" if report.instructions_per_inference is not None else "ticks"
+    scale = (report.instructions_per_inference / max(report.ticks_per_inference or 1, 1)
+             if report.instructions_per_inference is not None else 1)
+    click.echo(f"  the {min(top, len(report.op_ticks))} costliest of {len(report.op_ticks)} ops ({unit}):")
+    for label, ticks in sorted(report.op_ticks, key=lambda lt: -lt[1])[:top]:
+        short = label if len(label) <= 70 else label[:67] + "..."
+        click.echo(f"    {short:<70} {round(ticks * scale):>12,}  {100 * ticks / total:5.1f}%")
 
 
 def _print_verify(report) -> None:

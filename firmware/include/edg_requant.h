@@ -44,7 +44,26 @@ static inline int32_t edg_mbqm_single(int32_t x, int32_t multiplier, int32_t shi
     return (int32_t)(((int64_t)x * multiplier + round) >> total_shift);
 }
 
+/* RoundingDivideByPOT of an int32 by 2^exponent, exponent in [0, 31], in 32-bit arithmetic. */
+static inline int32_t edg_rounding_divide_by_pot32(int32_t x, int32_t exponent) {
+    const int32_t mask = (int32_t)((1u << exponent) - 1u);
+    const int32_t remainder = x & mask;
+    const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+    return (x >> exponent) + (remainder > threshold ? 1 : 0);
+}
+
 static inline int32_t edg_mbqm_double(int32_t x, int32_t multiplier, int32_t shift) {
+    if (shift <= 0 && shift >= -31) {
+        /* The kernels' usual case (no left shift): the same steps with one 32x32->64 multiply and
+         * 32-bit rounding, which a Cortex-M does in a few instructions. */
+        int32_t high = INT32_MAX;
+        if (!(x == INT32_MIN && multiplier == INT32_MIN)) {
+            const int64_t ab = (int64_t)x * multiplier;
+            const int64_t t = ab + (ab >= 0 ? ((int64_t)1 << 30) : (1 - ((int64_t)1 << 30)));
+            high = (int32_t)((t < 0 ? t + INT32_MAX : t) >> 31); /* t / 2^31 truncated toward zero */
+        }
+        return edg_rounding_divide_by_pot32(high, -shift);
+    }
     const int left = shift > 0 ? shift : 0;
     const int right = shift < 0 ? -shift : 0;
     const int64_t high = edg_saturating_rounding_doubling_high_mul((int64_t)x * ((int64_t)1 << left), multiplier);

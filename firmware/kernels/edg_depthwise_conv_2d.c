@@ -10,7 +10,9 @@ typedef void (*dw_pixel_fn)(const edg_depthwise_conv_2d_params_t *p, const void 
 typedef void (*dw_channel_fn)(const edg_depthwise_conv_2d_params_t *p, const void *image, void *out_image,
                               const int8_t *w, int32_t c, void *scratch);
 
-/* Output (oy, ox, oc) of one image, reading input channel ic. */
+/* Output (oy, ox, oc) of one image, reading input channel ic. The taps inside the image form a
+ * rectangle [ky0, ky1) x [kx0, kx1) (dilation 1), walked with pointer steps; dilated filters test
+ * every tap. */
 static inline int8_t dw_output_s8(const edg_depthwise_conv_2d_params_t *p, const int8_t *image, const int8_t *w,
                                   int32_t oy, int32_t ox, int32_t ic, int32_t oc) {
     const int32_t in_h = p->in_h, in_w = p->in_w, in_c = p->in_c, out_c = p->out_c;
@@ -20,17 +22,31 @@ static inline int8_t dw_output_s8(const edg_depthwise_conv_2d_params_t *p, const
     const int32_t iy0 = oy * p->stride_h - p->pad_h;
     const int32_t ix0 = ox * p->stride_w - p->pad_w;
     int32_t acc = 0;
-    for (int32_t ky = 0; ky < filter_h; ++ky) {
-        const int32_t iy = iy0 + ky * dilation_h;
-        if (iy < 0 || iy >= in_h) {
-            continue;
+    if (dilation_h == 1 && dilation_w == 1) {
+        const int32_t ky0 = iy0 < 0 ? -iy0 : 0, ky1 = in_h - iy0 < filter_h ? in_h - iy0 : filter_h;
+        const int32_t kx0 = ix0 < 0 ? -ix0 : 0, kx1 = in_w - ix0 < filter_w ? in_w - ix0 : filter_w;
+        const int8_t *x_row = image + ((iy0 + ky0) * in_w + ix0 + kx0) * in_c + ic;
+        const int8_t *w_row = w + (ky0 * filter_w + kx0) * out_c + oc;
+        for (int32_t ky = ky0; ky < ky1; ++ky, x_row += in_w * in_c, w_row += filter_w * out_c) {
+            const int8_t *xp = x_row;
+            const int8_t *wp = w_row;
+            for (int32_t kx = kx0; kx < kx1; ++kx, xp += in_c, wp += out_c) {
+                acc += (*xp + input_offset) * *wp;
+            }
         }
-        const int8_t *row = image + iy * in_w * in_c + ic;
-        const int8_t *taps = w + ky * filter_w * out_c + oc;
-        for (int32_t kx = 0; kx < filter_w; ++kx) {
-            const int32_t ix = ix0 + kx * dilation_w;
-            if (ix >= 0 && ix < in_w) {
-                acc += (row[ix * in_c] + input_offset) * taps[kx * out_c];
+    } else {
+        for (int32_t ky = 0; ky < filter_h; ++ky) {
+            const int32_t iy = iy0 + ky * dilation_h;
+            if (iy < 0 || iy >= in_h) {
+                continue;
+            }
+            const int8_t *row = image + iy * in_w * in_c + ic;
+            const int8_t *taps = w + ky * filter_w * out_c + oc;
+            for (int32_t kx = 0; kx < filter_w; ++kx) {
+                const int32_t ix = ix0 + kx * dilation_w;
+                if (ix >= 0 && ix < in_w) {
+                    acc += (row[ix * in_c] + input_offset) * taps[kx * out_c];
+                }
             }
         }
     }
