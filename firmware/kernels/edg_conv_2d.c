@@ -52,8 +52,55 @@ static inline const int8_t *run_s8(const conv_source_t *src, int32_t q, int32_t 
     return NULL;
 }
 
-/* Output pixel (oy, ox) of the image in src, all out_c channels, into dst (int8_t[out_c]). Each filter
- * row's in-image taps are one contiguous run of input and weights (without dilation): one dot product. */
+/* Bias, requantization and clamp of output channel oc. */
+static inline int8_t conv_finish_s8(const edg_conv_2d_params_t *p, int32_t oc, int32_t acc) {
+    if (p->bias32 != NULL) {
+        acc += p->bias32[oc];
+    }
+    const int32_t v = edg_mbqm(acc, p->multiplier[oc], p->shift[oc], p->rounding) + p->output_offset;
+    return (int8_t)edg_clamp(v, p->lo, p->hi);
+}
+
+/* Windows up to this many bytes are gathered once per output pixel (on the stack), taps outside the
+ * image set to the input zero point, whose offset input is 0: exactly the references' skipped taps.
+ * Every output channel is then one dot product over the whole window, two channels at a time. */
+enum { CONV_GATHER_MAX = 1152 };
+
+static void conv_pixel_gathered_s8(const edg_conv_2d_params_t *p, const conv_source_t *src, const int8_t *w,
+                                   int32_t oy, int32_t ox, int8_t *y) {
+    int8_t window[CONV_GATHER_MAX];
+    const int32_t in_c = p->in_c;
+    const int32_t iy0 = oy * p->stride_h - p->pad_h;
+    const int32_t ix0 = ox * p->stride_w - p->pad_w;
+    const int32_t filter_size = p->filter_h * p->filter_w * in_c;
+    int8_t *col = window;
+    for (int32_t ky = 0; ky < p->filter_h; ++ky) {
+        const int32_t iy = iy0 + ky * p->dilation_h;
+        for (int32_t kx = 0; kx < p->filter_w; ++kx, col += in_c) {
+            const int32_t ix = ix0 + kx * p->dilation_w;
+            if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w) {
+                memset(col, (int)(int8_t)(-p->input_offset), (size_t)in_c);
+            } else {
+                memcpy(col, pixel_s8(src, iy * p->in_w + ix, in_c), (size_t)in_c);
+            }
+        }
+    }
+    int32_t oc = 0;
+    for (; oc + 2 <= p->out_c; oc += 2) {
+        int32_t acc0 = 0, acc1 = 0;
+        edg_dot2_s8(window, w + oc * filter_size, w + (oc + 1) * filter_size, filter_size, p->input_offset, 0,
+                    &acc0, &acc1);
+        y[oc] = conv_finish_s8(p, oc, acc0);
+        y[oc + 1] = conv_finish_s8(p, oc + 1, acc1);
+    }
+    if (oc < p->out_c) {
+        y[oc] = conv_finish_s8(p, oc, edg_dot_s8(window, w + oc * filter_size, filter_size, p->input_offset, 0));
+    }
+}
+
+/* Output pixel (oy, ox) of the image in src, all out_c channels, into dst (int8_t[out_c]). Small windows
+ * are gathered; in larger ones each filter row's in-image taps are one contiguous run of input and
+ * weights (without dilation): one dot product. */
 static void conv_pixel_s8(const edg_conv_2d_params_t *p, const conv_source_t *src, const int8_t *w, int32_t oy,
                           int32_t ox, void *dst) {
     int8_t *y = dst;
@@ -64,6 +111,10 @@ static void conv_pixel_s8(const edg_conv_2d_params_t *p, const conv_source_t *sr
     const int32_t iy0 = oy * p->stride_h - p->pad_h;
     const int32_t ix0 = ox * p->stride_w - p->pad_w;
     const int32_t filter_size = filter_h * filter_w * in_c;
+    if (filter_size <= CONV_GATHER_MAX) {
+        conv_pixel_gathered_s8(p, src, w, oy, ox, y);
+        return;
+    }
     /* Taps kx in [kx0, kx1) fall inside the row (dilation 1). */
     const int32_t kx0 = ix0 < 0 ? -ix0 : 0;
     const int32_t kx1 = in_w - ix0 < filter_w ? in_w - ix0 : filter_w;
@@ -90,11 +141,7 @@ static void conv_pixel_s8(const edg_conv_2d_params_t *p, const conv_source_t *sr
                 acc += edg_dot_s8(xp, wc + (ky * filter_w + kx) * in_c, in_c, input_offset, 0);
             }
         }
-        if (p->bias32 != NULL) {
-            acc += p->bias32[oc];
-        }
-        const int32_t v = edg_mbqm(acc, p->multiplier[oc], p->shift[oc], p->rounding) + p->output_offset;
-        y[oc] = (int8_t)edg_clamp(v, p->lo, p->hi);
+        y[oc] = conv_finish_s8(p, oc, acc);
     }
 }
 
