@@ -81,6 +81,10 @@ INPLACE_CASES = [
     Case("inplace_conv_16x8_3x3_same_shape", CONV_2D, (2, 6, 5, 4), (3, 3), 4, wide=True),
     Case("inplace_conv_16x8_4x2_same_shape", CONV_2D, (1, 7, 6, 3), (4, 2), 3, wide=True, bias=False),
     Case("inplace_conv_16x8_1x3_same_shape", CONV_2D, (1, 3, 8, 5), (1, 3), 5, wide=True),
+    # Windows over 1152 bytes are not gathered (edg_conv_2d.c): filter rows run straight from the
+    # image or from the saved rows, and 1xK runs that straddle the saved pixels go tap by tap.
+    Case("inplace_conv_3x3_same_shape_large_window", CONV_2D, (1, 5, 4, 136), (3, 3), 136),
+    Case("inplace_conv_1x11_same_shape_large_window", CONV_2D, (1, 2, 9, 112), (1, 11), 112),
     Case("inplace_conv_1x1_narrow", CONV_2D, (1, 6, 5, 16), (1, 1), 5),
     Case("inplace_conv_1x1_widen", CONV_2D, (2, 5, 4, 3), (1, 1), 17, input_zero_point=11),
     Case("inplace_conv_1x1_same_width_valid", CONV_2D, (1, 4, 4, 8), (1, 1), 8, padding=VALID),
