@@ -11,16 +11,25 @@ from edgeml.ops.base import Numerics
 from edgeml.runtime.program import Program, prepare_program
 
 
-def load(path: str | os.PathLike) -> Graph:
-    """Convert a model file into the IR, choosing the converter by its extension."""
+def load(path: str | os.PathLike, calibration: str | os.PathLike | None = None) -> Graph:
+    """Convert a model into the IR, choosing the converter by its extension. Float sources (Keras,
+    SavedModel) are quantized to int8 on CALIBRATION data (.npy/.npz or a directory of them)."""
+    from edgeml.converters.keras import is_keras_source
+
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".tflite":
         from edgeml.converters.tflite import load_tflite
 
         return load_tflite(path)
-    raise ModelFormatError(f"{path}: unknown model format '{suffix}'; supported: .tflite")
+    if is_keras_source(path):
+        from edgeml.converters.keras import load_keras
+
+        return load_keras(path, calibration)
+    raise ModelFormatError(f"{path}: unknown model format '{suffix or 'directory'}'; supported: .tflite, .keras, "
+                           ".h5 and SavedModel directories")
 
 
-def compile_model(path: str | os.PathLike, numerics: Numerics | str = Numerics.TFLITE) -> Program:
-    return prepare_program(load(path), Numerics(numerics))
+def compile_model(path: str | os.PathLike, numerics: Numerics | str = Numerics.TFLITE,
+                  calibration: str | os.PathLike | None = None) -> Program:
+    return prepare_program(load(path, calibration), Numerics(numerics))

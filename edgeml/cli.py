@@ -81,14 +81,17 @@ def _save_outputs(path: str, outputs: list[np.ndarray]) -> None:
 @click.option("--reference", type=REFERENCES, default="tflite", show_default=True,
               help="Whose integer arithmetic to reproduce.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random input when no --input.")
+@click.option("--calibration", type=click.Path(exists=True), default=None,
+              help="Float sources (.keras, SavedModel): samples to quantize with (.npy/.npz or a directory).")
 @user_errors
-def run(model: str, input_path: str | None, output_path: str | None, reference: str, seed: int) -> None:
+def run(model: str, input_path: str | None, output_path: str | None, reference: str, seed: int,
+        calibration: str | None) -> None:
     """Run MODEL on the host with edgeml's kernels."""
     from edgeml.api import compile_model
     from edgeml.compare import random_inputs
     from edgeml.runtime.executor import run as execute
 
-    program = compile_model(model, reference)
+    program = compile_model(model, reference, calibration)
     inputs = _load_inputs(input_path, program) if input_path else random_inputs(program.graph, 1, seed)[0]
     outputs = execute(program, inputs).outputs
     if output_path:
@@ -105,15 +108,18 @@ def run(model: str, input_path: str | None, output_path: str | None, reference: 
 @click.option("-n", "count", type=click.IntRange(min=1), default=10, show_default=True, help="Random inputs.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--input", "input_path", type=click.Path(dir_okay=False), help="Compare on this input instead.")
+@click.option("--calibration", type=click.Path(exists=True), default=None,
+              help="Float sources (.keras, SavedModel): samples to quantize with (.npy/.npz or a directory).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @user_errors
-def compare(model: str, against: str, count: int, seed: int, input_path: str | None, as_json: bool) -> None:
+def compare(model: str, against: str, count: int, seed: int, input_path: str | None, calibration: str | None,
+            as_json: bool) -> None:
     """Run MODEL through edgeml and a reference; exit 0 only if every output is byte-identical."""
     from edgeml.api import compile_model
     from edgeml.compare import compare as do_compare
     from edgeml.compare import random_inputs
 
-    program = compile_model(model, against)
+    program = compile_model(model, against, calibration)
     graph = program.graph
     inputs = [_load_inputs(input_path, program)] if input_path else random_inputs(graph, count, seed)
     show = not as_json and sys.stderr.isatty()
@@ -144,9 +150,11 @@ def compare(model: str, against: str, count: int, seed: int, input_path: str | N
 @click.option("--no-inplace", is_flag=True, help="Never let an op write over its input.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), help="Write FILE.html or FILE.png.")
+@click.option("--calibration", type=click.Path(exists=True), default=None,
+              help="Float sources (.keras, SavedModel): samples to quantize with (.npy/.npz or a directory).")
 @user_errors
 def plan(model: str, target: str, vs_tflm: bool, scheduler: str, planner: str, no_inplace: bool, as_json: bool,
-         report_path: str | None) -> None:
+         report_path: str | None, calibration: str | None) -> None:
     """Plan MODEL's memory for a board: arena, lower bound, flash, peak op, timeline, verdict.
 
     Exits 0 if the model fits the board, 1 if it does not.
@@ -158,14 +166,14 @@ def plan(model: str, target: str, vs_tflm: bool, scheduler: str, planner: str, n
     from edgeml.targets import load_board
 
     board = load_board(target)
-    graph = load(model)
+    graph = load(model, calibration)
     prepare_program(graph, "tflite")  # every op must be supported before a plan means anything
     memory = plan_memory(graph, scheduler=scheduler, planner=planner, inplace=not no_inplace)
     tflm = None
     if vs_tflm:
         from edgeml.references.tflm_arena import tflm_smallest_arena
 
-        tflm = tflm_smallest_arena(model).arena_bytes
+        tflm = tflm_smallest_arena(graph.reference_model or model, name=model).arena_bytes
     summary = summarize(memory, board.name, board.arena_budget_bytes, board.flash_bytes, tflm)
     if report_path:
         write_report(memory, summary, Path(report_path))
@@ -200,8 +208,10 @@ DEFAULT_TARGET = "qemu-mps2-an386"
 @click.option("--target", default=DEFAULT_TARGET, show_default=True, help="Board name (see `edgeml targets`).")
 @click.option("--reference", type=REFERENCES, default="tflite", show_default=True,
               help="Whose integer arithmetic the firmware reproduces.")
+@click.option("--calibration", type=click.Path(exists=True), default=None,
+              help="Float sources (.keras, SavedModel): samples to quantize with (.npy/.npz or a directory).")
 @user_errors
-def convert(model: str, outdir: str, target: str, reference: str) -> None:
+def convert(model: str, outdir: str, target: str, reference: str, calibration: str | None) -> None:
     """Write a self-contained C project for MODEL on a board; build it with `make -C OUTDIR`.
 
     Exits 1 without writing anything if the model does not fit the board.
@@ -213,7 +223,7 @@ def convert(model: str, outdir: str, target: str, reference: str) -> None:
 
     board = load_board(target)
     try:
-        compiled = compile_for(load(model), board, reference)
+        compiled = compile_for(load(model, calibration), board, reference)
     except BudgetError as exc:
         click.echo(f"edgeml: {exc}", err=True)
         sys.exit(1)
@@ -227,6 +237,58 @@ def _print_build(outdir: str, result, board) -> None:
     click.echo(f"built {result.elf}: flash {result.flash_bytes:,} of {board.flash_bytes:,} bytes, "
                f"RAM {result.ram_bytes:,} of {board.ram_bytes:,} bytes (.data {result.data_bytes:,}, "
                f".bss {result.bss_bytes:,} incl. arena and stack)")
+
+
+@main.command()
+@click.argument("model", type=click.Path())
+@click.option("--calibration", type=click.Path(exists=True), default=None,
+              help="Samples to quantize with (.npy/.npz or a directory); random data (with a warning) if absent.")
+@click.option("-o", "--output", "output_path", type=click.Path(dir_okay=False), required=True,
+              help="The int8 .tflite to write (edgeml, TFLite and TFLite Micro all read it).")
+@click.option("--held-out", "held_out", type=click.Path(exists=True), default=None,
+              help="Samples to measure int8 against float on (.npz; a 'labels' array adds accuracy).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@user_errors
+def quantize(model: str, calibration: str | None, output_path: str, held_out: str | None, as_json: bool) -> None:
+    """Quantize a float model (.keras, .h5, SavedModel) to an int8 .tflite and report how far int8 is from
+    float: top-1 agreement and SNR per output on the calibration data and on --held-out data."""
+    from edgeml.accuracy import measure
+    from edgeml.api import load
+    from edgeml.calibration import InputSpec, load_calibration, load_labels
+    from edgeml.converters.keras import float_runner, is_keras_source
+    from edgeml.runtime.executor import Runner
+    from edgeml.runtime.program import prepare_program
+
+    if not is_keras_source(Path(model)):
+        raise EdgemlError(f"{model}: `edgeml quantize` takes float Keras/SavedModel sources; a .tflite is already "
+                          "quantized")
+    graph = load(model, calibration)
+    _write_atomically(Path(output_path), graph.reference_model)
+    program = prepare_program(graph, "tflite")
+    runner, float_model = Runner(program), float_runner(model)
+    specs = [InputSpec(graph.tensors[i].name, graph.tensors[i].shape) for i in graph.inputs]
+    reports = [measure(graph, runner, float_model, load_calibration(calibration, specs).samples, "calibration")] \
+        if calibration else []
+    if held_out:
+        data = load_calibration(held_out, specs)
+        reports.append(measure(graph, runner, float_model, data.samples, held_out, load_labels(held_out, len(data))))
+    if as_json:
+        click.echo(json.dumps({"model": model, "output": output_path, "bytes": len(graph.reference_model),
+                               "accuracy": [r.to_json() for r in reports]}))
+        return
+    click.echo(f"wrote {output_path}: int8 .tflite, {len(graph.reference_model):,} bytes, {len(graph.nodes)} ops")
+    for report in reports:
+        click.echo(f"  {report.text()}")
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise EdgemlError(f"{path}: cannot write: {exc.strerror}") from None
 
 
 @main.command()
@@ -322,10 +384,12 @@ def _print_identity(device_info, where: str) -> None:
               help="Where the C project goes (default: a cache folder keyed by model, board and edgeml version).")
 @click.option("--no-flash", is_flag=True, help="Real boards: the board already runs this firmware.")
 @click.option("--profile", is_flag=True, help="Also time every op (one traced run) and show the costliest.")
+@click.option("--calibration", type=click.Path(exists=True), default=None,
+              help="Float sources (.keras, SavedModel): samples to quantize with (.npy/.npz or a directory).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @user_errors
 def verify(model: str, target: str, count: int, seed: int, port: str | None, reference: str, outdir: str | None,
-           no_flash: bool, profile: bool, as_json: bool) -> None:
+           no_flash: bool, profile: bool, calibration: str | None, as_json: bool) -> None:
     """Convert, build, flash or start MODEL on a board, stream N inputs over the serial protocol and
     compare every output byte with the host runtime.
 
@@ -342,7 +406,7 @@ def verify(model: str, target: str, count: int, seed: int, port: str | None, ref
         with click.progressbar(length=count, label="verifying", file=sys.stderr) if show else _nullbar() as bar:
             report = run_verify(model, board, reference, count, seed, port, flash_board=not no_flash,
                                 outdir=Path(outdir) if outdir else None, progress=bar.update, on_stage=stage,
-                                profile=profile)
+                                profile=profile, calibration=calibration)
     except BudgetError as exc:
         click.echo(f"edgeml: {exc}", err=True)
         sys.exit(1)

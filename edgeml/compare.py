@@ -66,8 +66,10 @@ def _shape_operand_value(graph: Graph, index: int) -> np.ndarray | None:
 
 
 def open_reference(graph: Graph, against: str) -> ReferenceRuntime:
-    with open(graph.source_path, "rb") as f:
-        data = f.read()
+    data = graph.reference_model
+    if not data:
+        with open(graph.source_path, "rb") as f:
+            data = f.read()
     return get_reference(against, data, graph.source_path, len(graph.tensors), len(graph.outputs))
 
 

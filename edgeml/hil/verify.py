@@ -150,7 +150,8 @@ def verify_on_device(compiled: Compiled, client, count: int, seed: int, report: 
 def verify(model: str | Path, board: Board, numerics: str = "tflite", count: int = 20, seed: int = 0,
            port: str | None = None, flash_board: bool = True, outdir: Path | None = None,
            progress: Callable[[int], None] | None = None,
-           on_stage: Callable[[str], None] | None = None, profile: bool = False) -> VerifyReport:
+           on_stage: Callable[[str], None] | None = None, profile: bool = False,
+           calibration: str | Path | None = None) -> VerifyReport:
     """`edgeml verify`: convert MODEL for BOARD, build, flash (real boards) or start (QEMU, host),
     stream COUNT inputs and compare every output byte with the host runtime."""
     from edgeml.api import load
@@ -161,7 +162,7 @@ def verify(model: str | Path, board: Board, numerics: str = "tflite", count: int
     real_board = not board.emulated and not is_native(board)
     if real_board and port is None:
         raise EdgemlError(f"{board.name} is a real board: pass its serial port with --port (e.g. /dev/ttyACM0)")
-    graph = load(model)
+    graph = load(model, calibration)
     compiled = compile_for(graph, board, numerics)
     stage(f"building for {board.name}")
     info, build = convert_and_build(compiled, board, outdir)

@@ -81,7 +81,10 @@ class Graph:
     inputs: list[int] = field(default_factory=list)
     outputs: list[int] = field(default_factory=list)
     source_path: str = ""
-    source_hash: str = ""  # sha256 of the source model bytes
+    source_hash: str = ""  # sha256 of the source model bytes (of reference_model when that is set)
+    # The int8 .tflite the reference runtimes run when the source is not one (a Keras model quantized
+    # by TensorFlow's converter); empty when source_path is that .tflite itself.
+    reference_model: bytes = b""
 
     def tensor(self, index: int) -> Tensor:
         return self.tensors[index]
