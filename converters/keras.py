@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from pathlib import Path
 
+import click
 import numpy as np
 
 from edgeml.calibration import InputSpec, load_calibration
@@ -54,8 +56,12 @@ def quantize_keras(path: str | os.PathLike, calibration: str | os.PathLike | Non
     data = load_calibration(calibration, specs, seed)
 
     def representative():
-        for sample in data.samples:
-            yield [np.asarray(a, np.float32) for a in sample]
+        # A progress bar on a terminal: TensorFlow pulls every sample through the float model.
+        show = sys.stderr.isatty()
+        with click.progressbar(data.samples, label=f"calibrating on {len(data)} samples", file=sys.stderr) \
+                if show else contextlib.nullcontext(data.samples) as samples:
+            for sample in samples:
+                yield [np.asarray(a, np.float32) for a in sample]
 
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.representative_dataset = representative
