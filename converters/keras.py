@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import warnings
 from pathlib import Path
 
 import click
@@ -69,7 +70,9 @@ def quantize_keras(path: str | os.PathLike, calibration: str | os.PathLike | Non
     converter.inference_input_type = tf.int8
     converter.inference_output_type = tf.int8
     try:
-        with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
+        with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet), warnings.catch_warnings():
+            # int8 inputs get their scales from the calibration data, as intended.
+            warnings.filterwarnings("ignore", message="Statistics for quantized inputs were expected")
             return bytes(converter.convert())
     except Exception as exc:  # TensorFlow raises many types (ConverterError, RuntimeError, ValueError)
         raise ModelFormatError(f"{path}: TensorFlow's int8 conversion failed: {str(exc).strip()[:2000]}\n"
