@@ -260,8 +260,9 @@ def quantize(model: str, calibration: str | None, output_path: str, held_out: st
     from edgeml.runtime.program import prepare_program
 
     if not is_keras_source(Path(model)):
-        raise EdgemlError(f"{model}: `edgeml quantize` takes float Keras/SavedModel sources; a .tflite is already "
-                          "quantized")
+        tflite = Path(model).suffix.lower() == ".tflite"
+        kind = "is already quantized" if tflite else "is not a Keras or SavedModel source"
+        raise EdgemlError(f"{model}: {kind}; `edgeml quantize` takes float .keras/.h5 files and SavedModel directories")
     graph = load(model, calibration)
     _write_atomically(Path(output_path), graph.reference_model)
     program = prepare_program(graph, "tflite")
