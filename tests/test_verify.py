@@ -95,9 +95,11 @@ def board_and_port(request):
     return load_board(request.config.getoption("--target")), request.config.getoption("--port")
 
 
-def require_target(board) -> None:
+def require_target(board, port: str | None) -> None:
     if board.emulated and (QEMU is None or ARM_GCC is None):
         pytest.skip("qemu-system-arm or arm-none-eabi-gcc not installed")
+    if not board.emulated and board.name != "host" and port is None:
+        pytest.skip(f"{board.name} is a real board: give its serial port with --port to run on it")
 
 
 # ---------------------------------------------------------------- every model, on the target and the host
@@ -108,7 +110,7 @@ def require_target(board) -> None:
 @pytest.mark.parametrize("name", ZOO_MODELS + BUNDLED_MODELS, ids=ids(ZOO_MODELS + BUNDLED_MODELS))
 def test_model_verifies_on_the_target(name: str, board_and_port) -> None:
     board, port = board_and_port
-    require_target(board)
+    require_target(board, port)
     graph = load(model_path(name))
     skip_without_c_kernels(graph)
     try:
