@@ -37,15 +37,17 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("model", type=click.Path(dir_okay=False))
+@click.argument("model", type=click.Path())
+@click.option("--calibration", type=click.Path(exists=True), default=None,
+              help="Float sources (.keras, SavedModel): samples to quantize with (.npy/.npz or a directory).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @user_errors
-def inspect(model: str, as_json: bool) -> None:
+def inspect(model: str, calibration: str | None, as_json: bool) -> None:
     """Ops, tensors, shapes, quantization, parameter bytes and MACs of MODEL."""
     from edgeml.api import load
     from edgeml.inspect import describe, format_text
 
-    info = describe(load(model))
+    info = describe(load(model, calibration))
     click.echo(json.dumps(info, indent=2) if as_json else format_text(info))
 
 
@@ -75,7 +77,7 @@ def _save_outputs(path: str, outputs: list[np.ndarray]) -> None:
 
 
 @main.command()
-@click.argument("model", type=click.Path(dir_okay=False))
+@click.argument("model", type=click.Path())
 @click.option("--input", "input_path", type=click.Path(dir_okay=False), help=".npy (or .npz for several inputs).")
 @click.option("--output", "output_path", type=click.Path(dir_okay=False), help="Write outputs to .npy/.npz.")
 @click.option("--reference", type=REFERENCES, default="tflite", show_default=True,
@@ -103,7 +105,7 @@ def run(model: str, input_path: str | None, output_path: str | None, reference: 
 
 
 @main.command()
-@click.argument("model", type=click.Path(dir_okay=False))
+@click.argument("model", type=click.Path())
 @click.option("--against", type=REFERENCES, required=True, help="The reference runtime.")
 @click.option("-n", "count", type=click.IntRange(min=1), default=10, show_default=True, help="Random inputs.")
 @click.option("--seed", type=int, default=0, show_default=True)
@@ -140,7 +142,7 @@ def compare(model: str, against: str, count: int, seed: int, input_path: str | N
 
 
 @main.command()
-@click.argument("model", type=click.Path(dir_okay=False))
+@click.argument("model", type=click.Path())
 @click.option("--target", "target", required=True, help="Board name (see `edgeml targets`).")
 @click.option("--vs-tflm", is_flag=True, help="Also find the smallest arena TFLite Micro runs the model with.")
 @click.option("--scheduler", type=click.Choice(["memory", "model"]), default="memory", show_default=True,
@@ -202,7 +204,7 @@ DEFAULT_TARGET = "qemu-mps2-an386"
 
 
 @main.command()
-@click.argument("model", type=click.Path(dir_okay=False))
+@click.argument("model", type=click.Path())
 @click.option("-o", "--output", "outdir", type=click.Path(file_okay=False), required=True,
               help="Directory of the C project (created, or replaced if edgeml made it).")
 @click.option("--target", default=DEFAULT_TARGET, show_default=True, help="Board name (see `edgeml targets`).")
@@ -373,7 +375,7 @@ def _print_identity(device_info, where: str) -> None:
 
 
 @main.command()
-@click.argument("model", type=click.Path(dir_okay=False))
+@click.argument("model", type=click.Path())
 @click.option("--target", default=DEFAULT_TARGET, show_default=True, help="Board name (see `edgeml targets`).")
 @click.option("-n", "count", type=click.IntRange(min=1), default=20, show_default=True, help="Random inputs.")
 @click.option("--seed", type=int, default=0, show_default=True)

@@ -68,6 +68,12 @@ def test_saved_model_directory_converts_the_same(tmp_path) -> None:
     model.export(str(tmp_path / "saved"), verbose=False)
     graph = load(tmp_path / "saved", CALIBRATION)
     assert [n.op for n in graph.nodes] == [n.op for n in load(MODEL, CALIBRATION).nodes]
+    # The CLI takes the directory as MODEL.
+    proc = subprocess.run([sys.executable, "-m", "edgeml.cli", "compare", str(tmp_path / "saved"), "--against",
+                           "tflm", "-n", "5", "--calibration", str(CALIBRATION), "--json"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["mismatched_inputs"] == 0
 
 
 def test_calibration_errors_name_the_file_and_the_shape(tmp_path) -> None:
