@@ -22,14 +22,20 @@ def load(path: str | os.PathLike, calibration: str | os.PathLike | None = None) 
         from edgeml.converters.tflite import load_tflite
 
         return load_tflite(path)
+    if suffix == ".onnx":
+        from edgeml.converters.onnx_source import load_onnx_source
+
+        return load_onnx_source(path, calibration)
     if is_keras_source(path):
         from edgeml.converters.keras import load_keras
 
         return load_keras(path, calibration)
-    raise ModelFormatError(f"{path}: unknown model format '{suffix or 'directory'}'; supported: .tflite, .keras, "
-                           ".h5 and SavedModel directories")
+    raise ModelFormatError(f"{path}: unknown model format '{suffix or 'directory'}'; supported: .tflite, .onnx, "
+                           ".keras, .h5 and SavedModel directories")
 
 
-def compile_model(path: str | os.PathLike, numerics: Numerics | str = Numerics.TFLITE,
+def compile_model(path: str | os.PathLike, numerics: Numerics | str | None = None,
                   calibration: str | os.PathLike | None = None) -> Program:
-    return prepare_program(load(path, calibration), Numerics(numerics))
+    """numerics None: the model's own reference (onnxruntime for ONNX, tflite otherwise)."""
+    graph = load(path, calibration)
+    return prepare_program(graph, Numerics(numerics or graph.native_numerics))

@@ -70,7 +70,8 @@ def open_reference(graph: Graph, against: str) -> ReferenceRuntime:
     if not data:
         with open(graph.source_path, "rb") as f:
             data = f.read()
-    return get_reference(against, data, graph.source_path, len(graph.tensors), len(graph.outputs))
+    return get_reference(against, data, graph.source_path, len(graph.tensors), len(graph.outputs),
+                         graph.source_tensor_names)
 
 
 def compare(graph: Graph, against: str, inputs: Sequence[Sequence[np.ndarray]],

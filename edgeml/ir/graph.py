@@ -85,6 +85,12 @@ class Graph:
     # The int8 .tflite the reference runtimes run when the source is not one (a Keras model quantized
     # by TensorFlow's converter); empty when source_path is that .tflite itself.
     reference_model: bytes = b""
+    # ONNX sources: the value name that tensors with origin k stand for (the reference runtime names
+    # values, not indices); empty for TFLite, whose origins are its own tensor indices.
+    source_tensor_names: list[str] = field(default_factory=list)
+    # The numerics that reproduce this model's own reference: tflite for .tflite/Keras, onnxruntime for
+    # ONNX. An ONNX model's arithmetic is onnxruntime's: TFLite's numerics are refused for it.
+    native_numerics: str = "tflite"
 
     def tensor(self, index: int) -> Tensor:
         return self.tensors[index]

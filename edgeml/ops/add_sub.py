@@ -23,8 +23,9 @@ from numba import njit
 
 from edgeml.codegen.c_values import CCall
 from edgeml.ir.dtypes import DType
-from edgeml.ops.base import Numerics, OpContext, OpSpec
+from edgeml.ops.base import ALL_NUMERICS, Numerics, OpContext, OpSpec
 from edgeml.ops.common import Activation, activation_range
+from edgeml.ops.conv_common import onnx_activation_range
 from edgeml.ops.elementwise import (
     ELEMENTWISE_ROUNDING,
     BroadcastPlan,
@@ -41,6 +42,7 @@ from edgeml.quant.requant import (
     Rounding,
     multiply_by_quantized_multiplier,
     multiply_by_quantized_multiplier_array,
+    onnx_qlinear_add,
     quantize_multiplier,
     rounding_divide_by_pot,
 )
@@ -50,6 +52,9 @@ from edgeml.quant.requant import (
 class AddSubAttrs:
     activation: Activation = Activation.NONE
     pot_scale_int16: bool = True
+    # onnxruntime numerics: 128 when the ONNX model stored these operands as uint8 (edgeml keeps
+    # them as int8), since MLAS rounds sums of the stored values.
+    onnx_value_offset: int = 0
 
 
 @dataclass(frozen=True, eq=False)
@@ -73,6 +78,8 @@ class AddSubParams:
     # Kernel tables: each input's rescaled value for every input value; int8: every result.
     scaled: tuple[np.ndarray, np.ndarray]
     table: np.ndarray
+    # onnxruntime numerics (QLinearAdd): scales, zero points and value offset of onnx_qlinear_add.
+    onnx_add: tuple | None = None
 
 
 def prepare_add(ctx: OpContext) -> AddSubParams:
@@ -91,6 +98,8 @@ def _prepare(ctx: OpContext, sign: int) -> AddSubParams:
     attrs: AddSubAttrs = ctx.attrs or AddSubAttrs()
     (s1, z1), (s2, z2) = per_tensor_quant(ctx, a, "input 0"), per_tensor_quant(ctx, b, "input 1")
     s_out, z_out = per_tensor_quant(ctx, out, "output")
+    if ctx.numerics.is_onnx:
+        return _prepare_onnx(ctx, plan, sign, (s1, s2, s_out), (z1, z2, z_out), attrs)
     wide = a.dtype is DType.INT16
     if wide and ctx.numerics is Numerics.TFLITE and (z1, z2, z_out) != (0, 0, 0):
         raise ctx.unsupported("int16 operands need zero points of 0")
@@ -109,6 +118,26 @@ def _prepare(ctx: OpContext, sign: int) -> AddSubParams:
         pot=pot_shifts is not None, pot_shifts=pot_shifts or (0, 0), scaled=(), table=np.zeros(0, np.int8),
     )
     return _with_tables(params, a.dtype.np)
+
+
+def _prepare_onnx(ctx: OpContext, plan: BroadcastPlan, sign: int, scales: tuple[float, float, float],
+                  zero_points: tuple[int, int, int], attrs: AddSubAttrs) -> AddSubParams:
+    """QLinearAdd (int8; a uint8 model's operands arrive as int8 plus onnx_value_offset): one table of
+    every pair's result. b broadcast from a single value takes MLAS's scalar form."""
+    if sign < 0 or ctx.input(0).dtype is not DType.INT8:
+        raise ctx.unsupported("onnxruntime numerics cover int8 ADD only")
+    lo, hi = onnx_activation_range(ctx, attrs.activation, ctx.output())
+    form = (scales, zero_points, attrs.onnx_value_offset, lo, hi)
+    values = np.arange(-128, 128, dtype=np.int64)
+    if ctx.input(1).num_elements == 1 and ctx.input(0).num_elements > 1:
+        table = np.stack([onnx_qlinear_add(values, np.array([v]), *form) for v in values], axis=1)
+    else:
+        table = onnx_qlinear_add(values[:, None], values[None, :], *form)
+    return AddSubParams(
+        sign=sign, plan=plan, left_shift=0, offsets=(0, 0), multipliers=(0, 0), shifts=(0, 0), output_multiplier=0,
+        output_shift=0, output_offset=zero_points[2], lo=lo, hi=hi, rounding=Rounding.SINGLE, pot=False,
+        pot_shifts=(0, 0), scaled=(), table=table.astype(np.int8).reshape(-1), onnx_add=form,
+    )
 
 
 def _with_tables(p: AddSubParams, dtype: np.dtype) -> AddSubParams:
@@ -209,6 +238,11 @@ def _add_sub_int16(a, b, a_starts, b_starts, run_length, a_step, b_step, scaled1
 
 
 def reference(p: AddSubParams, inputs) -> list[np.ndarray]:
+    if p.onnx_add is not None:
+        if inputs[1].size == 1 and inputs[0].size > 1:
+            return [onnx_qlinear_add(inputs[0], inputs[1], *p.onnx_add).astype(inputs[0].dtype)]
+        a, b = broadcast_int64(inputs[0], inputs[1])
+        return [onnx_qlinear_add(a, b, *p.onnx_add).astype(inputs[0].dtype)]
     a, b = broadcast_int64(inputs[0], inputs[1])
     if p.pot:
         raw = rounding_divide_by_pot_array(a, p.pot_shifts[0]) + p.sign * rounding_divide_by_pot_array(
@@ -256,6 +290,6 @@ def c_emit(p: AddSubParams, ctx: OpContext) -> CCall:
 
 
 ADD_SPEC = OpSpec(name="ADD", prepare=prepare_add, reference=reference, kernel=kernel, inplace=inplace_over_full_inputs,
-                  c_emit=c_emit)
+                  c_emit=c_emit, numerics=ALL_NUMERICS)
 SUB_SPEC = OpSpec(name="SUB", prepare=prepare_sub, reference=reference, kernel=kernel, inplace=inplace_over_full_inputs,
                   c_emit=c_emit)

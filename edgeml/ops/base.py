@@ -19,12 +19,23 @@ class Numerics(enum.Enum):
 
     TFLITE = "tflite"  # ai-edge-litert's builtin reference kernels
     TFLM = "tflm"  # TensorFlow Lite Micro's reference kernels
+    # onnxruntime's CPU kernels (MLAS): float32 requantization, round half to even. ONNX models only.
+    ONNXRUNTIME = "onnxruntime"
 
     @property
     def rounding(self) -> Rounding:
         """The rounding of MultiplyByQuantizedMultiplier in this reference's FULLY_CONNECTED-style
         kernels; ops whose reference rounds otherwise say so in their own module."""
         return Rounding.SINGLE if self is Numerics.TFLITE else Rounding.DOUBLE
+
+    @property
+    def is_onnx(self) -> bool:
+        return self is Numerics.ONNXRUNTIME
+
+
+# The numerics an op supports unless its OpSpec says otherwise.
+TFLITE_NUMERICS = frozenset({Numerics.TFLITE, Numerics.TFLM})
+ALL_NUMERICS = frozenset(Numerics)
 
 
 @dataclass(frozen=True)
@@ -116,6 +127,9 @@ class OpSpec:
     # c_emit(params, ctx) -> edgeml.codegen.c_values.CCall: the op's C kernel and its arguments
     # (firmware/kernels/edg_<module>.c). None: no C kernel yet; code generation refuses the model.
     c_emit: Callable[[Any, OpContext], Any] | None = None
+    # The references whose arithmetic prepare() can reproduce; preparing for another is refused.
+    # Ops that only move bytes compute the same in every reference (ALL_NUMERICS).
+    numerics: frozenset[Numerics] = TFLITE_NUMERICS
 
     def inplace_pairs(self, ctx: OpContext) -> tuple[tuple[int, int], ...]:
         """(output, input) pairs that may share storage for this node: fixed, or decided per node."""

@@ -19,9 +19,16 @@ import numpy as np
 from edgeml.codegen.c_values import CCall
 from edgeml.ir.dtypes import DType
 from edgeml.ops.accumulate import requantize_channels
-from edgeml.ops.base import OpContext, OpSpec
+from edgeml.ops.base import ALL_NUMERICS, OpContext, OpSpec
 from edgeml.ops.common import dtype_limits, require_dtype, require_quant
-from edgeml.quant.requant import Rounding, multiply_by_quantized_multiplier_array, quantize_multiplier
+from edgeml.quant.requant import (
+    Rounding,
+    multiply_by_quantized_multiplier_array,
+    onnx_output_scale,
+    quantize_multiplier,
+    requantize_channels_float32,
+    requantize_float32_array,
+)
 
 # See the module docstring: both references requantize BATCH_MATMUL with double rounding.
 BATCH_MATMUL_ROUNDING = Rounding.DOUBLE
@@ -50,6 +57,8 @@ class BatchMatMulParams:
     blas_dtype: np.dtype  # float type in which every partial sum is exact
     rhs_blas: np.ndarray | None  # constant rhs, zero point removed, adjoint applied, in blas_dtype
     output_shape: tuple[int, ...]
+    # onnxruntime numerics (QLinearMatMul): float32 (s_a * s_b) / s_y, requantized half to even.
+    onnx_scale: np.ndarray | None = None
 
 
 def _matrix_dims(shape: tuple[int, ...], adjoint: bool) -> tuple[int, int]:
@@ -105,6 +114,9 @@ def prepare(ctx: OpContext) -> BatchMatMulParams:
         rounding=BATCH_MATMUL_ROUNDING, lo=lo, hi=hi, depth=depth, blas_dtype=blas_dtype, rhs_blas=None,
         output_shape=out.shape,
     )
+    if ctx.numerics.is_onnx:
+        scale = onnx_output_scale(in_q.single_scale, w_q.scale.reshape(-1), out_q.single_scale)
+        params = replace(params, onnx_scale=np.full(cols, scale[0], np.float32))
     if y.data is not None:
         params = _with_constant_rhs(params, y.data)
     return params
@@ -136,6 +148,8 @@ def reference(p: BatchMatMulParams, inputs) -> list[np.ndarray]:
         for i in range(p.output_shape[-2]):
             for j in range(p.output_shape[-1]):
                 acc[(*b, i, j)] = sum(int(x[(*b, i, k)]) * int(y[(*b, k, j)]) for k in range(p.depth))
+    if p.onnx_scale is not None:
+        return [requantize_float32_array(acc, p.onnx_scale[0], p.output_zero_point, p.lo, p.hi).astype(np.int8)]
     scaled = multiply_by_quantized_multiplier_array(acc, p.multiplier[0], p.shift[0], p.rounding)
     return [np.clip(scaled + p.output_zero_point, p.lo, p.hi).astype(inputs[0].dtype)]
 
@@ -146,6 +160,10 @@ def kernel(p: BatchMatMulParams, inputs, outputs) -> None:
                                                                     p.blas_dtype)
     acc = np.matmul(x, y)
     cols = p.output_shape[-1]
+    if p.onnx_scale is not None:
+        requantize_channels_float32(acc.reshape(-1, cols), np.zeros(0, np.int64), p.onnx_scale, p.output_zero_point,
+                                    p.lo, p.hi, outputs[0].reshape(-1, cols))
+        return
     requantize_channels(acc.reshape(-1, cols), np.zeros(0, np.int64), p.multiplier, p.shift, p.output_zero_point,
                         p.lo, p.hi, int(p.rounding), outputs[0].reshape(-1, cols))
 
@@ -190,4 +208,5 @@ def c_emit(p: BatchMatMulParams, ctx: OpContext) -> CCall:
         "rounding": int(p.rounding), "lo": p.lo, "hi": p.hi})
 
 
-SPEC = OpSpec(name="BATCH_MATMUL", prepare=prepare, reference=reference, kernel=kernel, macs=macs, c_emit=c_emit)
+SPEC = OpSpec(name="BATCH_MATMUL", prepare=prepare, reference=reference, kernel=kernel, macs=macs, c_emit=c_emit,
+              numerics=ALL_NUMERICS)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from edgeml.codegen.c_values import CCall
-from edgeml.ops.base import OpContext, OpSpec
+from edgeml.ops.base import ALL_NUMERICS, OpContext, OpSpec
 from edgeml.ops.common import Activation, Padding
 from edgeml.ops.conv_common import (
     CONV_ROUNDING,
@@ -50,7 +50,7 @@ class Conv2DAttrs:
 class Conv2DParams:
     geometry: ConvGeometry
     quant: ConvQuant
-    weights: np.ndarray  # (out_c, filter_h, filter_w, in_c) int8, as stored
+    weights: np.ndarray  # (out_c, filter_h, filter_w, in_c) int64, minus any weight zero point
     weights_float: np.ndarray  # (filter_h * filter_w * in_c, out_c), float32 or float64 (exact_float_dtype)
     cols: np.ndarray  # scratch: (rows, filter_h * filter_w * in_c), same float type
     acc: np.ndarray  # scratch: (rows, out_c), same float type
@@ -70,7 +70,8 @@ def prepare(ctx: OpContext) -> Conv2DParams:
     quant = conv_quant(ctx, x, w, out, ctx.optional_input(2), out_c, 0, attrs.activation, wide, CONV_ROUNDING)
     depth = filter_h * filter_w * g.in_c
     check_scratch(ctx, (g.rows, depth), (g.rows, out_c), (depth, out_c))
-    matrix = weights.reshape(out_c, depth).T.astype(np.int64)
+    weights = quant.offset_weights(weights, 0)
+    matrix = weights.reshape(out_c, depth).T
     dtype = exact_float_dtype(ctx, np.abs(matrix).sum(axis=0), x.dtype.np, quant.input_offset)
     return Conv2DParams(
         geometry=g, quant=quant, weights=weights, weights_float=np.ascontiguousarray(matrix.astype(dtype)),
@@ -177,4 +178,4 @@ def _check_inplace_scratch(g: ConvGeometry, ctx: OpContext) -> None:
 
 
 SPEC = OpSpec(name="CONV_2D", prepare=prepare, reference=reference, kernel=kernel, macs=macs, bind=bind,
-              inplace=inplace, inplace_scratch_bytes=inplace_scratch_bytes, c_emit=c_emit)
+              inplace=inplace, inplace_scratch_bytes=inplace_scratch_bytes, c_emit=c_emit, numerics=ALL_NUMERICS)

@@ -21,12 +21,25 @@ from edgeml.ir.dtypes import DType
 from edgeml.ir.graph import Tensor
 from edgeml.ops.accumulate import requantize_channels, requantize_channels_int64
 from edgeml.ops.base import OpContext
-from edgeml.ops.common import Activation, Padding, activation_range, compute_padding, require_dtype, require_quant
+from edgeml.ops.common import (
+    Activation,
+    Padding,
+    activation_range,
+    compute_padding,
+    dtype_limits,
+    require_dtype,
+    require_quant,
+)
 from edgeml.quant.requant import (
+    INT32_MAX,
+    INT32_MIN,
     Rounding,
     multiply_by_quantized_multiplier_array,
     multiply_by_quantized_multiplier_int64_array,
+    onnx_output_scale,
     quantize_multipliers,
+    requantize_channels_float32,
+    requantize_float32_array,
 )
 
 # ai-edge-litert's int8 CONV_2D, DEPTHWISE_CONV_2D and TRANSPOSE_CONV round twice
@@ -80,6 +93,26 @@ class ConvQuant:
     rounding: Rounding
     wide: bool  # 16x8: int64 accumulators, reduced-multiplier requantization
     bias: np.ndarray  # (out_c,) int64, or empty when the op has none
+    # onnxruntime numerics: (out_c,) float32 output scales (multiplier/shift unused), and the
+    # weights' zero points (ONNX allows them, e.g. uint8 weights), subtracted from the weights.
+    float_scale: np.ndarray | None = None
+    weight_zero_point: np.ndarray | None = None
+    # ConvInteger / MatMulInteger: the int32 sums themselves are the output.
+    accumulate_only: bool = False
+
+    @property
+    def exact_host_kernel(self) -> bool:
+        """True when the fast kernels' integer requantization applies (not onnxruntime's forms)."""
+        return self.float_scale is None and not self.accumulate_only
+
+    def offset_weights(self, weights: np.ndarray, channel_axis: int) -> np.ndarray:
+        """int64 weights minus their zero points along the output-channel axis."""
+        values = weights.astype(np.int64)
+        if self.weight_zero_point is None:
+            return values
+        shape = [1] * values.ndim
+        shape[channel_axis] = -1
+        return values - self.weight_zero_point.reshape(shape)
 
 
 def window_out_size(padding: Padding, image: int, filter_size: int, stride: int, dilation: int) -> int:
@@ -125,16 +158,22 @@ def forward_geometry(ctx: OpContext, x: Tensor, out: Tensor, filter_h: int, filt
 
 
 def activation_dtypes(ctx: OpContext, x: Tensor, w: Tensor, out: Tensor) -> bool:
-    """int8 x int8 -> int8, or 16x8 (int16 x int8 -> int16). Returns True for 16x8."""
+    """int8 x int8 -> int8, or 16x8 (int16 x int8 -> int16). Returns True for 16x8. With onnxruntime
+    numerics an int32 output is the raw accumulator (ConvInteger, MatMulInteger)."""
     require_dtype(ctx, x, "input", DType.INT8, DType.INT16)
     require_dtype(ctx, w, "weights", DType.INT8)
-    require_dtype(ctx, out, "output", x.dtype)
+    if ctx.numerics.is_onnx and x.dtype is DType.INT8:
+        require_dtype(ctx, out, "output", DType.INT8, DType.INT32)
+    else:
+        require_dtype(ctx, out, "output", x.dtype)
     return x.dtype is DType.INT16
 
 
 def conv_quant(ctx: OpContext, x: Tensor, w: Tensor, out: Tensor, bias: Tensor | None, out_c: int,
                channel_axis: int, activation: Activation, wide: bool, rounding: Rounding) -> ConvQuant:
     """Per-channel multipliers, clamp bounds, offsets and bias, validated as the references do."""
+    if out.dtype is DType.INT32:
+        return _accumulator_quant(ctx, x, w, bias, out_c)
     in_q, w_q, out_q = (require_quant(ctx, x, "input"), require_quant(ctx, w, "weights"),
                         require_quant(ctx, out, "output"))
     scales = w_q.scale.reshape(-1).astype(np.float64)
@@ -142,9 +181,12 @@ def conv_quant(ctx: OpContext, x: Tensor, w: Tensor, out: Tensor, bias: Tensor |
         raise ctx.unsupported(f"weights have {scales.size} scales for {out_c} output channels")
     if scales.size > 1 and w_q.axis != channel_axis:
         raise ctx.unsupported(f"weights are quantized along axis {w_q.axis}; expected axis {channel_axis}")
+    in_zp, out_zp = in_q.single_zero_point, out_q.single_zero_point
+    if ctx.numerics.is_onnx:
+        return _onnx_conv_quant(ctx, w_q, out, bias, out_c, activation, in_q.single_scale, out_q.single_scale,
+                                in_zp, out_zp, wide)
     if np.any(w_q.zero_point != 0):
         raise ctx.unsupported("weights have a non-zero zero point")
-    in_zp, out_zp = in_q.single_zero_point, out_q.single_zero_point
     if wide and (in_zp or out_zp):
         raise ctx.unsupported("16x8 needs zero points of 0 on input and output")
     scales = np.broadcast_to(scales, (out_c,))
@@ -155,6 +197,44 @@ def conv_quant(ctx: OpContext, x: Tensor, w: Tensor, out: Tensor, bias: Tensor |
         input_offset=-in_zp, output_offset=out_zp, multiplier=multiplier, shift=shift, lo=lo, hi=hi,
         rounding=rounding, wide=wide, bias=bias_vector(ctx, bias, out_c, wide),
     )
+
+
+def _onnx_conv_quant(ctx: OpContext, w_q, out: Tensor, bias: Tensor | None, out_c: int, activation: Activation,
+                     in_scale: float, out_scale: float, in_zp: int, out_zp: int, wide: bool) -> ConvQuant:
+    """QLinearConv / QLinearMatMul as onnxruntime computes them: exact int32 sums of
+    (x - x_zp) * (w - w_zp[c]) plus the bias, times float32((s_x * s_w[c]) / s_y), round half even."""
+    if wide:
+        raise ctx.unsupported("onnxruntime numerics cover 8-bit activations only")
+    zero_points = np.broadcast_to(w_q.zero_point.reshape(-1).astype(np.int64), (out_c,)).copy()
+    lo, hi = onnx_activation_range(ctx, activation, out)
+    return ConvQuant(
+        input_offset=-in_zp, output_offset=out_zp, multiplier=np.zeros(out_c, np.int64),
+        shift=np.zeros(out_c, np.int64), lo=lo, hi=hi, rounding=Rounding.SINGLE, wide=False,
+        bias=bias_vector(ctx, bias, out_c, False),
+        float_scale=onnx_output_scale(in_scale, np.broadcast_to(w_q.scale.reshape(-1), (out_c,)), out_scale),
+        weight_zero_point=zero_points if np.any(zero_points) else None,
+    )
+
+
+def _accumulator_quant(ctx: OpContext, x: Tensor, w: Tensor, bias: Tensor | None, out_c: int) -> ConvQuant:
+    """ConvInteger / MatMulInteger: int32 sums of (x - x_zp) * (w - w_zp[c]), wrapping like int32."""
+    x_zp = x.quant.single_zero_point if x.quant is not None else 0
+    w_zp = (np.broadcast_to(w.quant.zero_point.reshape(-1).astype(np.int64), (out_c,)).copy()
+            if w.quant is not None else np.zeros(out_c, np.int64))
+    empty = np.zeros(out_c, np.int64)
+    return ConvQuant(input_offset=-x_zp, output_offset=0, multiplier=empty, shift=empty, lo=INT32_MIN, hi=INT32_MAX,
+                     rounding=Rounding.SINGLE, wide=False, bias=bias_vector(ctx, bias, out_c, False),
+                     weight_zero_point=w_zp if np.any(w_zp) else None, accumulate_only=True)
+
+
+def onnx_activation_range(ctx: OpContext, activation: Activation, out: Tensor) -> tuple[int, int]:
+    """A Relu between an ONNX op and its QuantizeLinear clamps at the zero point; nothing else fuses."""
+    qmin, qmax = dtype_limits(out.dtype)
+    if activation is Activation.NONE:
+        return qmin, qmax
+    if activation is Activation.RELU:
+        return max(qmin, require_quant(ctx, out, "output").single_zero_point), qmax
+    raise ctx.unsupported(f"fused activation {activation.name} has no onnxruntime form")
 
 
 def bias_vector(ctx: OpContext, bias: Tensor | None, out_c: int, wide: bool) -> np.ndarray:
@@ -237,6 +317,10 @@ def requantize_reference(acc: np.ndarray, q: ConvQuant, dtype: np.dtype) -> np.n
     """acc: (..., out_c) exact int64 sums, bias not yet added."""
     if q.bias.size:
         acc = acc + q.bias
+    if q.accumulate_only:
+        return acc.astype(np.int32)
+    if q.float_scale is not None:
+        return requantize_float32_array(acc, q.float_scale, q.output_offset, q.lo, q.hi).astype(dtype)
     if q.wide:
         scaled = multiply_by_quantized_multiplier_int64_array(acc, q.multiplier, q.shift)
     else:
@@ -251,7 +335,12 @@ def requantize_reference(acc: np.ndarray, q: ConvQuant, dtype: np.dtype) -> np.n
 def requantize_rows(acc: np.ndarray, q: ConvQuant, out: np.ndarray) -> None:
     """acc: (rows, out_c) exact sums (float64 or int), out: any array of rows * out_c elements."""
     out2d = out.reshape(acc.shape)
-    if q.wide:
+    if q.accumulate_only:
+        total = acc.astype(np.int64) + (q.bias if q.bias.size else 0)
+        out2d[...] = total.astype(np.int32)
+    elif q.float_scale is not None:
+        requantize_channels_float32(acc, q.bias, q.float_scale, q.output_offset, q.lo, q.hi, out2d)
+    elif q.wide:
         requantize_channels_int64(acc, q.bias, q.multiplier, q.shift, q.output_offset, q.lo, q.hi, out2d)
     else:
         requantize_channels(acc, q.bias, q.multiplier, q.shift, q.output_offset, q.lo, q.hi, int(q.rounding),
@@ -261,6 +350,10 @@ def requantize_rows(acc: np.ndarray, q: ConvQuant, out: np.ndarray) -> None:
 def requantize_rows_call(acc: np.ndarray, q: ConvQuant, out: np.ndarray) -> Callable[[], None]:
     """requantize_rows(acc, q, out) with its arguments resolved once."""
     out2d = out.reshape(acc.shape)
+    if q.accumulate_only:
+        return partial(requantize_rows, acc, q, out)
+    if q.float_scale is not None:
+        return partial(requantize_channels_float32, acc, q.bias, q.float_scale, q.output_offset, q.lo, q.hi, out2d)
     if q.wide:
         return partial(requantize_channels_int64, acc, q.bias, q.multiplier, q.shift, q.output_offset, q.lo, q.hi,
                        out2d)

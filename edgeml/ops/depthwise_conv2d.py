@@ -17,7 +17,7 @@ from numba import njit
 
 from edgeml.codegen.c_values import CCall
 from edgeml.ops.accumulate import requantize_channels, requantize_channels_int64
-from edgeml.ops.base import OpContext, OpSpec
+from edgeml.ops.base import ALL_NUMERICS, OpContext, OpSpec
 from edgeml.ops.common import Activation, Padding
 from edgeml.ops.conv_common import (
     CONV_ROUNDING,
@@ -99,7 +99,7 @@ def prepare(ctx: OpContext) -> DepthwiseConv2DParams:
                               f"({g.in_c} -> {out_c} channels)")
     quant = conv_quant(ctx, x, w, out, ctx.optional_input(2), out_c, 3, attrs.activation, wide, CONV_ROUNDING)
     acc_dtype = np.int64 if wide else np.int32
-    taps = weights.reshape(filter_h, filter_w, out_c)
+    taps = quant.offset_weights(weights.reshape(filter_h, filter_w, out_c), 2)
     return DepthwiseConv2DParams(
         geometry=g, quant=quant, depth_multiplier=depth_multiplier, weights=taps,
         weights_rows=np.tile(taps.astype(acc_dtype), (1, 1, g.out_w)),
@@ -186,6 +186,10 @@ def depthwise(x, w_rows, input_offset, depth_multiplier, stride_h, stride_w, dil
 
 def kernel(p: DepthwiseConv2DParams, inputs, outputs) -> None:
     g, q = p.geometry, p.quant
+    if not q.exact_host_kernel:
+        # onnxruntime's requantization: the numpy form (ONNX models only; not a hot path yet).
+        outputs[0][...] = reference(p, inputs)[0]
+        return
     if p.as_conv is not None:
         m = p.as_conv
         im2col(inputs[0], q.input_offset, g.out_h, g.out_w, g.stride_h, g.stride_w, g.dilation_h, g.dilation_w,
@@ -201,7 +205,7 @@ def kernel(p: DepthwiseConv2DParams, inputs, outputs) -> None:
 def bind(p: DepthwiseConv2DParams, inputs, outputs) -> Callable[[], None]:
     """The kernel with its arguments resolved once."""
     g, q = p.geometry, p.quant
-    if p.as_conv is not None:
+    if p.as_conv is not None or not q.exact_host_kernel:
         return partial(kernel, p, inputs, outputs)
     return partial(depthwise, inputs[0], p.weights_rows, q.input_offset, p.depth_multiplier, g.stride_h, g.stride_w,
                    g.dilation_h, g.dilation_w, g.pad_h, g.pad_w, q.bias, q.multiplier, q.shift, q.output_offset, q.lo,
@@ -236,4 +240,5 @@ def c_emit(p: DepthwiseConv2DParams, ctx: OpContext) -> CCall:
 
 
 SPEC = OpSpec(name="DEPTHWISE_CONV_2D", prepare=prepare, reference=reference, kernel=kernel, macs=macs,
-              bind=bind, inplace=inplace, inplace_scratch_bytes=inplace_scratch_bytes, c_emit=c_emit)
+              bind=bind, inplace=inplace, inplace_scratch_bytes=inplace_scratch_bytes, c_emit=c_emit,
+              numerics=ALL_NUMERICS)

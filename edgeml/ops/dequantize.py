@@ -1,7 +1,8 @@
 """DEQUANTIZE: int8 or int16 -> float32, per tensor.
 
 Both references compute float32(double(scale) * (q - zero_point)); the kernel is a table of that
-value for every input value.
+value for every input value. onnxruntime's float32(q - zero_point) * scale is the same number (the
+double product is exact, so both are the one correctly rounded float32 product).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from numba import njit
 
 from edgeml.codegen.c_values import CArray, CCall, CFloat
 from edgeml.ir.dtypes import DType
-from edgeml.ops.base import OpContext, OpSpec
+from edgeml.ops.base import ALL_NUMERICS, OpContext, OpSpec
 from edgeml.ops.common import require_dtype
 from edgeml.ops.elementwise import per_tensor_quant
 from edgeml.ops.lut import input_values, run_lookup
@@ -65,4 +66,5 @@ def c_emit(p: DequantizeParams, ctx: OpContext) -> CCall:
                  fields={"count": count, "scale": CFloat(p.scale), "zero_point": p.zero_point})
 
 
-SPEC = OpSpec(name="DEQUANTIZE", prepare=prepare, reference=reference, kernel=kernel, c_emit=c_emit)
+SPEC = OpSpec(name="DEQUANTIZE", prepare=prepare, reference=reference, kernel=kernel, c_emit=c_emit,
+              numerics=ALL_NUMERICS)

@@ -12,8 +12,9 @@ from numba import njit
 from edgeml.codegen.c_values import CArray, CCall
 from edgeml.ir.dtypes import DType
 from edgeml.ops.accumulate import exact_matmul_dtype, requantize_channels, requantize_channels_int64
-from edgeml.ops.base import OpContext, OpSpec
+from edgeml.ops.base import ALL_NUMERICS, OpContext, OpSpec
 from edgeml.ops.common import Activation, activation_range, require_dtype, require_quant
+from edgeml.ops.conv_common import ConvQuant, activation_dtypes, conv_quant, requantize_reference, requantize_rows
 from edgeml.quant.requant import (
     Rounding,
     multiply_by_quantized_multiplier,
@@ -49,6 +50,9 @@ class FullyConnectedParams:
     # (out_channels, accum_depth) filter + filter_offset (int8 when it fits, else int16), or None: BLAS.
     weights_int: np.ndarray | None = None
     bias_folded: np.ndarray | None = None  # (out_channels,) int64: bias + input_offset * sum_k weights
+    # onnxruntime numerics (QLinearMatMul, Gemm, MatMulInteger): its requantization, weight zero points
+    # applied; weights_blas then holds float64 (w - w_zp).T and the integer fields are unused.
+    onnx_quant: ConvQuant | None = None
 
 
 def effective_scales(ctx: OpContext, input_scale: float, weight_quant, output_scale: float,
@@ -68,6 +72,8 @@ def effective_scales(ctx: OpContext, input_scale: float, weight_quant, output_sc
 
 
 def prepare(ctx: OpContext) -> FullyConnectedParams:
+    if ctx.numerics.is_onnx:
+        return _prepare_onnx(ctx)
     x, w, out = ctx.input(0), ctx.input(1), ctx.output()
     bias_tensor = ctx.optional_input(2)
     require_dtype(ctx, x, "input", DType.INT8, DType.INT16)
@@ -98,6 +104,30 @@ def prepare(ctx: OpContext) -> FullyConnectedParams:
     )
 
 
+def _prepare_onnx(ctx: OpContext) -> FullyConnectedParams:
+    x, w, out = ctx.input(0), ctx.input(1), ctx.output()
+    activation_dtypes(ctx, x, w, out)
+    out_channels, accum_depth = w.shape
+    if x.num_elements % accum_depth:
+        raise ctx.unsupported(f"input of {x.num_elements} elements is not a multiple of depth {accum_depth}")
+    quant = conv_quant(ctx, x, w, out, ctx.optional_input(2), out_channels, 0, ctx.attrs.activation, False,
+                       Rounding.SINGLE)
+    weights = quant.offset_weights(ctx.constant(1), 0)
+    empty = np.zeros(0, np.int64)
+    return FullyConnectedParams(
+        input_offset=quant.input_offset, filter_offset=0, output_offset=quant.output_offset, multiplier=empty,
+        shift=empty, lo=quant.lo, hi=quant.hi, rounding=Rounding.SINGLE, wide=False, bias=quant.bias,
+        weights_blas=np.ascontiguousarray(weights.T.astype(np.float64)), accum_depth=accum_depth,
+        output_shape=out.shape, onnx_quant=quant,
+    )
+
+
+def _onnx_forward(p: FullyConnectedParams, x: np.ndarray, out: np.ndarray) -> None:
+    """float64 sums of int8 products are exact far beyond any real depth (2^53 / 2^16)."""
+    rows = x.reshape(-1, p.accum_depth).astype(np.float64) + p.input_offset
+    requantize_rows(rows @ p.weights_blas, p.onnx_quant, out)
+
+
 MAX_DOT_ROWS = 4  # beyond this BLAS's register blocking wins
 
 
@@ -125,6 +155,10 @@ def _blas_weights(input_dtype: DType, input_offset: int, weights: np.ndarray) ->
 
 
 def reference(p: FullyConnectedParams, inputs) -> list[np.ndarray]:
+    if p.onnx_quant is not None:
+        x = inputs[0].astype(np.int64).reshape(-1, p.accum_depth) + p.input_offset
+        acc = x @ p.weights_blas.astype(np.int64)
+        return [requantize_reference(acc, p.onnx_quant, inputs[0].dtype).reshape(p.output_shape)]
     x = inputs[0].astype(np.int64).reshape(-1, p.accum_depth) + p.input_offset
     w = p.weights_blas.astype(np.int64)
     acc = x @ w
@@ -155,7 +189,7 @@ def dot_rows(x, weights, bias, multiplier, shift, out_zero_point, lo, hi, roundi
 
 def bind(p: FullyConnectedParams, inputs, outputs) -> Callable[[], None]:
     """The kernel with its arrays resolved once: the integer dot path is a single numba call."""
-    if p.weights_int is None:
+    if p.weights_int is None or p.onnx_quant is not None:
         return partial(kernel, p, inputs, outputs)
     return partial(dot_rows, *_dot_rows_args(p, inputs, outputs))
 
@@ -167,6 +201,9 @@ def _dot_rows_args(p: FullyConnectedParams, inputs, outputs) -> tuple:
 
 
 def kernel(p: FullyConnectedParams, inputs, outputs) -> None:
+    if p.onnx_quant is not None:
+        _onnx_forward(p, inputs[0], outputs[0])
+        return
     if p.weights_int is not None:
         dot_rows(*_dot_rows_args(p, inputs, outputs))
         return
@@ -207,4 +244,4 @@ def c_emit(p: FullyConnectedParams, ctx: OpContext) -> CCall:
 
 
 SPEC = OpSpec(name="FULLY_CONNECTED", prepare=prepare, reference=reference, kernel=kernel, macs=macs, bind=bind,
-              c_emit=c_emit)
+              c_emit=c_emit, numerics=ALL_NUMERICS)

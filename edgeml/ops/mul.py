@@ -14,8 +14,9 @@ from numba import njit
 
 from edgeml.codegen.c_values import CCall
 from edgeml.ir.dtypes import DType
-from edgeml.ops.base import Numerics, OpContext, OpSpec
+from edgeml.ops.base import ALL_NUMERICS, Numerics, OpContext, OpSpec
 from edgeml.ops.common import Activation, activation_range
+from edgeml.ops.conv_common import onnx_activation_range
 from edgeml.ops.elementwise import (
     ELEMENTWISE_ROUNDING,
     BroadcastPlan,
@@ -30,6 +31,7 @@ from edgeml.quant.requant import (
     Rounding,
     multiply_by_quantized_multiplier,
     multiply_by_quantized_multiplier_array,
+    onnx_qlinear_mul,
     quantize_multiplier,
 )
 
@@ -50,6 +52,7 @@ class MulParams:
     hi: int
     rounding: Rounding
     table: np.ndarray  # int8: every (a, b) result; int16: empty
+    onnx_mul: tuple | None = None  # onnxruntime numerics (QLinearMul): the arguments of onnx_qlinear_mul
 
 
 def real_multiplier(ctx: OpContext, s1: float, s2: float, s_out: float) -> float:
@@ -65,6 +68,8 @@ def prepare(ctx: OpContext) -> MulParams:
         raise ctx.unsupported(f"output is {out.dtype.value}, inputs are {a.dtype.value}")
     (s1, z1), (s2, z2) = per_tensor_quant(ctx, a, "input 0"), per_tensor_quant(ctx, b, "input 1")
     s_out, z_out = per_tensor_quant(ctx, out, "output")
+    if ctx.numerics.is_onnx:
+        return _prepare_onnx(ctx, plan, (s1, s2, s_out), (z1, z2, z_out))
     if a.dtype is DType.INT16 and (z1, z2, z_out) != (0, 0, 0):
         raise ctx.unsupported("int16 operands need zero points of 0")
     attrs: MulAttrs = ctx.attrs or MulAttrs()
@@ -77,6 +82,17 @@ def prepare(ctx: OpContext) -> MulParams:
     table = (_pair_table(-z1, -z2, multiplier, shift, z_out, lo, hi, int(rounding))
              if a.dtype is DType.INT8 else np.zeros(0, np.int8))
     return MulParams(plan, (-z1, -z2), multiplier, shift, z_out, lo, hi, rounding, table)
+
+
+def _prepare_onnx(ctx: OpContext, plan: BroadcastPlan, scales: tuple[float, float, float],
+                  zero_points: tuple[int, int, int]) -> MulParams:
+    if ctx.input(0).dtype is not DType.INT8:
+        raise ctx.unsupported("onnxruntime numerics cover int8 MUL only")
+    lo, hi = onnx_activation_range(ctx, (ctx.attrs or MulAttrs()).activation, ctx.output())
+    form = (scales, zero_points, lo, hi)
+    values = np.arange(-128, 128, dtype=np.int64)
+    table = onnx_qlinear_mul(values[:, None], values[None, :], *form).astype(np.int8).reshape(-1)
+    return MulParams(plan, (0, 0), 0, 0, zero_points[2], lo, hi, Rounding.SINGLE, table, onnx_mul=form)
 
 
 @njit(cache=True, inline="always")
@@ -107,6 +123,8 @@ def _mul_int16(a, b, a_starts, b_starts, run_length, a_step, b_step, multiplier,
 
 def reference(p: MulParams, inputs) -> list[np.ndarray]:
     a, b = broadcast_int64(inputs[0], inputs[1])
+    if p.onnx_mul is not None:
+        return [onnx_qlinear_mul(a, b, *p.onnx_mul).astype(inputs[0].dtype)]
     product = (a + p.offsets[0]) * (b + p.offsets[1])
     value = multiply_by_quantized_multiplier_array(product, p.multiplier, p.shift, p.rounding) + p.output_offset
     return [np.clip(value, p.lo, p.hi).astype(inputs[0].dtype)]
@@ -139,4 +157,4 @@ def c_emit(p: MulParams, ctx: OpContext) -> CCall:
 
 
 SPEC = OpSpec(name="MUL", prepare=prepare, reference=reference, kernel=kernel,
-              macs=macs, inplace=inplace_over_full_inputs, c_emit=c_emit)
+              macs=macs, inplace=inplace_over_full_inputs, c_emit=c_emit, numerics=ALL_NUMERICS)

@@ -14,7 +14,7 @@ import numpy as np
 from edgeml.codegen.c_values import CCall
 from edgeml.codegen.c_walk import contiguous_strides, walk
 from edgeml.ir.dtypes import DType
-from edgeml.ops.base import Numerics, OpContext, OpSpec
+from edgeml.ops.base import ALL_NUMERICS, Numerics, OpContext, OpSpec
 from edgeml.ops.common import require_dtype
 
 MAX_RANK = 5
@@ -105,5 +105,6 @@ def c_emit(p: PadParams, ctx: OpContext) -> CCall:
                   "pad_value": p.pad_value}, omit_inputs=(1, 2))
 
 
-SPEC = OpSpec(name="PAD", prepare=prepare, reference=reference, kernel=kernel, c_emit=c_emit)
-SPEC_V2 = OpSpec(name="PADV2", prepare=prepare, reference=reference, kernel=kernel, c_emit=c_emit)
+SPEC = OpSpec(name="PAD", prepare=prepare, reference=reference, kernel=kernel, c_emit=c_emit, numerics=ALL_NUMERICS)
+SPEC_V2 = OpSpec(name="PADV2", prepare=prepare, reference=reference, kernel=kernel, c_emit=c_emit,
+                 numerics=ALL_NUMERICS)

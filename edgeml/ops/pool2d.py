@@ -15,7 +15,7 @@ from numba import njit
 
 from edgeml.codegen.c_values import CCall
 from edgeml.ir.dtypes import DType
-from edgeml.ops.base import OpContext, OpSpec
+from edgeml.ops.base import ALL_NUMERICS, OpContext, OpSpec
 from edgeml.ops.common import Activation, Padding, activation_range, compute_padding, require_dtype, require_quant
 
 
@@ -190,4 +190,4 @@ def _c_emit(reduction: str):
 AVERAGE_SPEC = OpSpec(name="AVERAGE_POOL_2D", prepare=prepare, reference=average_reference, kernel=average_kernel,
                       macs=macs, c_emit=_c_emit("average"))
 MAX_SPEC = OpSpec(name="MAX_POOL_2D", prepare=prepare, reference=max_reference, kernel=max_kernel, macs=macs,
-                  c_emit=_c_emit("max"))
+                  c_emit=_c_emit("max"), numerics=ALL_NUMERICS)

@@ -15,7 +15,7 @@ from numba import njit
 
 from edgeml.codegen.c_values import CArray, CCall, CFloat
 from edgeml.ir.dtypes import DType
-from edgeml.ops.base import OpContext, OpSpec
+from edgeml.ops.base import ALL_NUMERICS, OpContext, OpSpec
 from edgeml.ops.common import dtype_limits, require_dtype
 from edgeml.ops.elementwise import ELEMENTWISE_ROUNDING, per_tensor_quant
 from edgeml.ops.lut import input_values, run_lookup
@@ -44,17 +44,24 @@ class QuantizeParams:
     hi: int
     output_dtype: np.dtype
     table: np.ndarray  # 8/16-bit integer input: every input value's result; else empty
+    onnx: bool = False  # onnxruntime's QuantizeLinear: float32 division, round half to even
+    unsigned_input: bool = False  # uint8 input (an ONNX model's uint8 tensor entering edgeml's int8)
 
 
 def prepare(ctx: OpContext) -> QuantizeParams:
     x, out = ctx.input(0), ctx.output()
+    if DType.UINT8 in (x.dtype, out.dtype):
+        return _prepare_uint8_shift(ctx)
     require_dtype(ctx, x, "input", DType.FLOAT32, *_INTEGER_INPUTS)
     s_out, z_out = per_tensor_quant(ctx, out, "output")
     lo, hi = dtype_limits(out.dtype) if out.dtype.is_integer else (0, 0)
     rounding = ELEMENTWISE_ROUNDING
     if x.dtype is DType.FLOAT32:
         require_dtype(ctx, out, "output", DType.INT8, DType.INT16)
-        return QuantizeParams(True, s_out, 0, z_out, 0, 0, rounding, lo, hi, out.dtype.np, np.zeros(0, out.dtype.np))
+        return QuantizeParams(True, s_out, 0, z_out, 0, 0, rounding, lo, hi, out.dtype.np, np.zeros(0, out.dtype.np),
+                              onnx=ctx.numerics.is_onnx)
+    if ctx.numerics.is_onnx:
+        raise ctx.unsupported("onnxruntime's QuantizeLinear takes float input only")
     require_dtype(ctx, out, "output", *_supported_requantize_outputs(x.dtype))
     s_in, z_in = per_tensor_quant(ctx, x, "input")
     if x.dtype is DType.INT16 and out.dtype is DType.INT16 and (z_in, z_out) != (0, 0):
@@ -68,6 +75,32 @@ def prepare(ctx: OpContext) -> QuantizeParams:
         table = _requantize(input_values(x.dtype.np), z_in, z_out, multiplier, shift, lo, hi, int(rounding)).astype(
             out.dtype.np)
     return QuantizeParams(False, 0.0, z_in, z_out, multiplier, shift, rounding, lo, hi, out.dtype.np, table)
+
+
+def _prepare_uint8_shift(ctx: OpContext) -> QuantizeParams:
+    """uint8 <-> int8 with one scale and zero points 128 apart: every value moves by exactly 128, in
+    any numerics. edgeml computes an ONNX model's uint8 tensors as int8 and converts at its edges."""
+    x, out = ctx.input(0), ctx.output()
+    pair = (x.dtype, out.dtype)
+    if pair not in ((DType.UINT8, DType.INT8), (DType.INT8, DType.UINT8)):
+        raise ctx.unsupported(f"{x.dtype.value} -> {out.dtype.value} is not supported")
+    (s_in, z_in), (s_out, z_out) = per_tensor_quant(ctx, x, "input"), per_tensor_quant(ctx, out, "output")
+    if np.float32(s_in) != np.float32(s_out) or abs(z_in - z_out) != 128:
+        raise ctx.unsupported("uint8 <-> int8 needs equal scales and zero points 128 apart")
+    lo, hi = dtype_limits(out.dtype)
+    values = np.arange(256, dtype=np.int64) + int(np.iinfo(x.dtype.np).min)
+    table = np.clip(values - z_in + z_out, lo, hi).astype(out.dtype.np)
+    return QuantizeParams(False, 0.0, z_in, z_out, 0, 0, Rounding.SINGLE, lo, hi, out.dtype.np, table,
+                          unsigned_input=x.dtype is DType.UINT8)
+
+
+def _quantize_onnx(x: np.ndarray, scale: float, zero_point: int, lo: int, hi: int) -> np.ndarray:
+    """MlasQuantizeLinear: x / scale in float32, clamped to [lo - zp, hi - zp] (NaN to the low end, as
+    maxps does), converted half to even, plus the zero point."""
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        q = x.astype(np.float32) / np.float32(scale)
+        q = np.where(np.isnan(q), np.float32(lo - zero_point), np.clip(q, lo - zero_point, hi - zero_point))
+    return np.rint(q).astype(np.int64) + zero_point
 
 
 def _supported_requantize_outputs(input_dtype: DType) -> tuple[DType, ...]:
@@ -126,6 +159,10 @@ def _wrap_int32_array(x: np.ndarray) -> np.ndarray:
 
 def reference(p: QuantizeParams, inputs) -> list[np.ndarray]:
     x = inputs[0]
+    if p.onnx:
+        return [_quantize_onnx(x, p.scale, p.output_offset, p.lo, p.hi).astype(p.output_dtype)]
+    if p.unsigned_input or p.output_dtype == np.uint8:  # the exact uint8 <-> int8 shift
+        return [np.clip(x.astype(np.int64) - p.input_offset + p.output_offset, p.lo, p.hi).astype(p.output_dtype)]
     if p.from_float:
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             q = (x.astype(np.float32) / np.float32(p.scale)).astype(np.float64)
@@ -144,7 +181,11 @@ def reference(p: QuantizeParams, inputs) -> list[np.ndarray]:
 
 def kernel(p: QuantizeParams, inputs, outputs) -> None:
     x, out = inputs[0], outputs[0]
-    if p.from_float:
+    if p.onnx:
+        out[...] = _quantize_onnx(x, p.scale, p.output_offset, p.lo, p.hi).reshape(out.shape)
+    elif p.unsigned_input:
+        out[...] = p.table[x]
+    elif p.from_float:
         _quantize_float(x.reshape(-1), np.float32(p.scale), p.output_offset, p.lo, p.hi, out.reshape(-1))
     elif p.table.size:
         run_lookup(p.table, x, out)
@@ -169,4 +210,5 @@ def c_emit(p: QuantizeParams, ctx: OpContext) -> CCall:
                  params_type="edg_quantize_params_t", fields=fields)
 
 
-SPEC = OpSpec(name="QUANTIZE", prepare=prepare, reference=reference, kernel=kernel, c_emit=c_emit)
+SPEC = OpSpec(name="QUANTIZE", prepare=prepare, reference=reference, kernel=kernel, c_emit=c_emit,
+              numerics=ALL_NUMERICS)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from edgeml.codegen.c_values import CCall
-from edgeml.ops.base import OpContext, OpSpec
+from edgeml.ops.base import ALL_NUMERICS, OpContext, OpSpec
 
 
 @dataclass(frozen=True)
@@ -44,4 +44,5 @@ def c_emit(_p: ReshapeParams, ctx: OpContext) -> CCall:
     return CCall("reshape", "edg_reshape_copy", "edg_reshape_params_t", {"bytes": ctx.output().nbytes})
 
 
-SPEC = OpSpec(name="RESHAPE", prepare=prepare, reference=reference, kernel=kernel, alias=True, c_emit=c_emit)
+SPEC = OpSpec(name="RESHAPE", prepare=prepare, reference=reference, kernel=kernel, alias=True,
+              c_emit=c_emit, numerics=ALL_NUMERICS)

@@ -10,7 +10,7 @@ import numpy as np
 from edgeml.codegen.c_values import CCall
 from edgeml.codegen.c_walk import contiguous_strides, walk
 from edgeml.ir.dtypes import DType
-from edgeml.ops.base import OpContext, OpSpec
+from edgeml.ops.base import ALL_NUMERICS, OpContext, OpSpec
 from edgeml.ops.common import require_dtype
 
 MAX_RANK = 6
@@ -73,4 +73,5 @@ def c_emit(p: TransposeParams, ctx: OpContext) -> CCall:
                  {"walk": steps, "elem_bytes": x.dtype.np.itemsize})
 
 
-SPEC = OpSpec(name="TRANSPOSE", prepare=prepare, reference=reference, kernel=kernel, c_emit=c_emit)
+SPEC = OpSpec(name="TRANSPOSE", prepare=prepare, reference=reference, kernel=kernel,
+              c_emit=c_emit, numerics=ALL_NUMERICS)

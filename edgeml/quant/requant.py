@@ -161,3 +161,69 @@ def multiply_by_quantized_multiplier_int64_array(
     reduced = np.where(m < 0x7FFF0000, (m + (1 << 15)) >> 16, 0x7FFF)
     total = 15 - s
     return (x * reduced + (np.int64(1) << (total - 1))) >> total
+
+
+# ---------------------------------------------------------------------------------------------
+# onnxruntime's requantization (MLAS MlasRequantizeOutput, QuantizeLinear): float32 arithmetic and
+# round half to even, the one definition edgeml uses for Numerics.ONNXRUNTIME. The scale is a
+# float32 computed as ORT computes it: float32(float32(s_in * s_w) / s_out).
+
+
+def onnx_output_scale(input_scale: float, weight_scales: np.ndarray, output_scale: float) -> np.ndarray:
+    """QLinearConv / QLinearMatMul's per-channel float32 output scale: (s_x * s_w) / s_y in float32."""
+    product = np.float32(input_scale) * np.asarray(weight_scales, np.float32)
+    return (product / np.float32(output_scale)).astype(np.float32)
+
+
+def requantize_float32_array(acc: np.ndarray, scale: np.ndarray, zero_point: int, lo: int, hi: int) -> np.ndarray:
+    """clamp(rint_half_even(float32(acc) * scale) + zero_point): acc int32 sums, bias already added."""
+    wrapped = np.asarray(acc, np.int64).astype(np.int32)  # ORT adds the bias in int32
+    scaled = wrapped.astype(np.float32) * np.asarray(scale, np.float32)
+    return np.clip(np.rint(scaled).astype(np.int64) + zero_point, lo, hi)
+
+
+@njit(cache=True)
+def requantize_channels_float32(acc, bias, scale, out_zero_point, lo, hi, out):
+    """The kernel twin of requantize_float32_array over (rows, channels); bias (channels,) or empty.
+
+    float32 rounding of acc and of the product as in MLAS; np.rint rounds half to even, as the SSE
+    conversion does. Clamping before the zero point is added keeps the values small.
+    """
+    rows, channels = acc.shape
+    has_bias = bias.shape[0] > 0
+    for r in range(rows):
+        for c in range(channels):
+            total = np.int64(acc[r, c]) + (bias[c] if has_bias else 0)
+            wrapped = np.int32(total)
+            value = np.float32(wrapped) * scale[c]
+            rounded = np.int64(np.rint(value)) + out_zero_point
+            out[r, c] = min(max(rounded, lo), hi)
+
+
+def onnx_qlinear_add(a: np.ndarray, b: np.ndarray, scales: tuple[float, float, float],
+                     zero_points: tuple[int, int, int], value_offset: int, lo: int, hi: int) -> np.ndarray:
+    """QLinearAdd as MLAS computes it on x86 (and as the QDQ Add fusion runs): with the ratios
+    r_a = s_a / s_y and r_b = s_b / s_y in float32 and fixed = z_y - (r_a * z_a + r_b * z_b),
+    y = rint((fixed + a * r_a) + b * r_b), where a and b are the stored values (value_offset maps
+    edgeml's int8 storage back to a uint8 model's values). A scalar b is folded into fixed first."""
+    f32 = np.float32
+    s_a, s_b, s_y = (f32(s) for s in scales)
+    z_a, z_b, z_y = (f32(z + value_offset) for z in zero_points)
+    r_a, r_b = s_a / s_y, s_b / s_y
+    fixed = z_y - (r_a * z_a + r_b * z_b)
+    va = (np.asarray(a, np.int64) + value_offset).astype(f32)
+    vb = (np.asarray(b, np.int64) + value_offset).astype(f32)
+    scalar_b = vb.size == 1 and va.size > 1
+    first, second = (vb.reshape(()) * r_b, va * r_a) if scalar_b else (va * r_a, vb * r_b)
+    value = (fixed + first) + second
+    return np.clip(np.rint(value).astype(np.int64) - value_offset, lo, hi)
+
+
+def onnx_qlinear_mul(a: np.ndarray, b: np.ndarray, scales: tuple[float, float, float],
+                     zero_points: tuple[int, int, int], lo: int, hi: int) -> np.ndarray:
+    """QLinearMul as MLAS computes it: rint(float32((a - z_a) * (b - z_b)) * ((s_a * s_b) / s_y) + z_y)."""
+    f32 = np.float32
+    ratio = (f32(scales[0]) * f32(scales[1])) / f32(scales[2])
+    product = (np.asarray(a, np.int64) - zero_points[0]) * (np.asarray(b, np.int64) - zero_points[1])
+    value = product.astype(f32) * ratio + f32(zero_points[2])
+    return np.clip(np.rint(value).astype(np.int64), lo, hi)

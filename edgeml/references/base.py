@@ -25,7 +25,8 @@ class ReferenceRuntime(abc.ABC):
     def run(self, inputs: Sequence[np.ndarray], *, keep_tensors: bool = False) -> ReferenceRun: ...
 
 
-def get_reference(name: str, model_bytes: bytes, path: str, num_tensors: int, num_outputs: int) -> ReferenceRuntime:
+def get_reference(name: str, model_bytes: bytes, path: str, num_tensors: int, num_outputs: int,
+                  tensor_names: Sequence[str] = ()) -> ReferenceRuntime:
     if name == "tflite":
         from edgeml.references.tflite_ref import TFLiteReference
 
@@ -34,4 +35,8 @@ def get_reference(name: str, model_bytes: bytes, path: str, num_tensors: int, nu
         from edgeml.references.tflm_ref import TFLMReference
 
         return TFLMReference(model_bytes, path, num_tensors, num_outputs)
-    raise EdgemlError(f"unknown reference '{name}'; choose tflite or tflm")
+    if name == "onnxruntime":
+        from edgeml.references.onnxruntime_ref import OnnxRuntimeReference
+
+        return OnnxRuntimeReference(model_bytes, path, tensor_names)
+    raise EdgemlError(f"unknown reference '{name}'; choose tflite, tflm or onnxruntime")

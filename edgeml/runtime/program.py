@@ -30,6 +30,7 @@ def prepare_program(graph: Graph, numerics: Numerics | str) -> Program:
     """Prepare every node; report every unsupported op or variant at once."""
     numerics = Numerics(numerics)
     where = graph.source_path or graph.name
+    _check_numerics_fit(graph, numerics, where)
     steps: list[PreparedNode] = []
     problems: list[str] = []
     for index, node in enumerate(graph.nodes):
@@ -37,6 +38,9 @@ def prepare_program(graph: Graph, numerics: Numerics | str) -> Program:
         if spec is None:
             reason = node.attrs.reason if isinstance(node.attrs, Unsupported) else "no OpSpec"
             problems.append(f"{graph.node_label(index)}: {reason}")
+            continue
+        if numerics not in spec.numerics:
+            problems.append(f"{graph.node_label(index)}: edgeml has no {numerics.value} arithmetic for {node.op}")
             continue
         try:
             params = spec.prepare(OpContext(graph, node, numerics))
@@ -55,6 +59,15 @@ def prepare_program(graph: Graph, numerics: Numerics | str) -> Program:
             + "\n`edgeml inspect` lists the model's ops."
         )
     return Program(graph, numerics, steps)
+
+
+def _check_numerics_fit(graph: Graph, numerics: Numerics, where: str) -> None:
+    """An ONNX model's arithmetic is onnxruntime's; a TFLite model's is TFLite's or TFLite Micro's."""
+    onnx_model = graph.native_numerics == Numerics.ONNXRUNTIME.value
+    if onnx_model != numerics.is_onnx:
+        fits = "onnxruntime" if onnx_model else "tflite or tflm"
+        raise UnsupportedOpError(f"{where}: {numerics.value} numerics do not apply to this model; its reference "
+                                 f"is {fits} (--reference {fits.split()[0]})")
 
 
 def _refuse_float_models(graph: Graph) -> None:
