@@ -164,6 +164,9 @@ class _Lowering:
             return
         if self._float_op_feeding_quantize(node):
             return  # lowered by the QuantizeLinear that ends its QDQ group
+        if op == "Relu" and self.producers.get(node.input[0]) is not None and self._float_op_feeding_quantize(
+                self.producers[node.input[0]]):
+            return  # the Relu of a QDQ group, folded into its clamp
         if self._all_float(node):
             self._float_leftover(node)
             return
@@ -303,6 +306,8 @@ class _Lowering:
         if position >= len(node.input) or not node.input[position]:
             return np.zeros(1, np.int64)
         zp = self._constant(node, position, "zero point")
+        if zp.dtype == np.int32 and not np.any(zp):  # a bias's DequantizeLinear
+            return zp.astype(np.int64).reshape(-1)
         if zp.dtype not in (np.int8, np.uint8):
             raise self._unsupported(node, f"zero point of type {zp.dtype} (edgeml computes 8-bit integers)")
         return zp.astype(np.int64).reshape(-1)
