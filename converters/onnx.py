@@ -400,8 +400,9 @@ class _Lowering:
             self._matmul(producer, self._dq(producer, 0), b, self._dq_bias(producer, bias), out_name, out_quant,
                          relu, b_transposed=bool(transposed))
         elif op in ("Add", "Mul"):
-            if relu:
-                raise self._unsupported(producer, f"{op} followed by Relu inside a QDQ group")
+            if relu and out_quant.single_zero_point != -128:  # at the type's minimum the clamp is a no-op
+                raise self._unsupported(producer, f"{op} followed by Relu inside a QDQ group whose output zero "
+                                        "point is not the minimum")
             self._binary(producer, op, self._dq(producer, 0), self._dq(producer, 1), out_name, out_quant)
         elif op in _MOVERS:
             source = self._dq(producer, 0)

@@ -93,6 +93,7 @@ def _clean_up(static: StaticModel) -> None:
     graph = static.graph
     _remove_identities(static)
     _fold_batch_norms(static)
+    _fold_bias_adds(static)
     _matmul_add_to_gemm(static)
     _clips_to_relus(static)
     _drop_final_softmax(static)
@@ -171,6 +172,33 @@ def _fold_batch_norms(static: StaticModel) -> None:
             producer.input.append(b_name)
         _rename_uses(static, bn.output[0], producer.output[0])
         doomed.append(bn)
+    _remove(static, doomed)
+
+
+def _fold_bias_adds(static: StaticModel) -> None:
+    """Conv -> Add(constant of one value per output channel): the constant joins the Conv's bias."""
+    doomed = []
+    for node in [n for n in static.graph.node if n.op_type == "Conv" and n.input[1] in static.constants]:
+        users = _consumers(static, node.output[0])
+        if len(users) != 1 or users[0].op_type != "Add":
+            continue
+        add = users[0]
+        other = add.input[1] if add.input[0] == node.output[0] else add.input[0]
+        channels = static.constants[node.input[1]].shape[0]
+        value = static.constants.get(other)
+        if value is None or value.size != channels or (value.ndim >= 3 and value.shape[-1] * value.shape[-2] != 1):
+            continue
+        bias = value.reshape(-1).astype(np.float32)
+        if len(node.input) > 2 and node.input[2]:
+            bias = bias + static.constants[node.input[2]].astype(np.float32)
+        name = node.output[0] + "/bias"
+        static.constants[name] = bias
+        if len(node.input) > 2:
+            node.input[2] = name
+        else:
+            node.input.append(name)
+        _rename_uses(static, add.output[0], node.output[0])
+        doomed.append(add)
     _remove(static, doomed)
 
 
@@ -379,7 +407,8 @@ class _QdqWriter:
         if op in _BINARY:
             inputs = [self._float_operand(n) for n in node.input]
             self.nodes.append(onnx.helper.make_node(op, inputs, [node.output[0]], name=node.name))
-            self._qdq(node.output[0])
+            if not self._relu_follows(node.output[0]):
+                self._qdq(node.output[0])
             return
         if op in _MOVERS:
             source = self._input(node.input[0])
