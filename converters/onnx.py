@@ -41,8 +41,8 @@ NCHW_TO_NHWC = (0, 2, 3, 1)
 NHWC_TO_NCHW = (0, 3, 1, 2)
 _INT_TYPES = {2: DType.UINT8, 3: DType.INT8, 6: DType.INT32}  # onnx.TensorProto elem types
 _FLOAT = 1
-_QUANTIZED_OPS = {"QuantizeLinear", "DequantizeLinear", "QLinearConv", "QLinearMatMul", "ConvInteger",
-                  "MatMulInteger", "QLinearAdd", "QLinearMul"}
+_QUANTIZED_OPS = {"QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear", "QLinearConv", "QLinearMatMul",
+                  "ConvInteger", "MatMulInteger", "QLinearAdd", "QLinearMul"}
 # Ops that only move values: inside a QDQ group (same scale in and out) they run on the integers.
 _MOVERS = {"Reshape", "Flatten", "Transpose", "Squeeze", "Unsqueeze", "Identity", "MaxPool", "Dropout"}
 

@@ -24,7 +24,7 @@ def _onnx():
     try:
         import onnx
     except ImportError:
-        raise ModelFormatError("reading .onnx models needs the onnx package: pip install 'edgeml[onnx]'") from None
+        raise ModelFormatError("reading .onnx models needs the onnx package: pip install onnx") from None
     return onnx
 
 

@@ -40,21 +40,26 @@ class QuantizeOptions:
     percentile: float = 99.99  # of |x| per tensor, for method "percentile"
 
 
+@dataclass(frozen=True)
+class QuantizedOnnx:
+    qdq: bytes  # the int8 QDQ model
+    float_model: bytes  # the cleaned-up float model it was calibrated on (same outputs as the QDQ model)
+
+
 def quantize_onnx(path: str | os.PathLike, calibration: str | os.PathLike | None = None,
-                  options: QuantizeOptions = QuantizeOptions()) -> bytes:
+                  options: QuantizeOptions = QuantizeOptions()) -> QuantizedOnnx:
     """The QDQ int8 model (serialized ONNX) of the float model at PATH."""
     import onnx
 
     static = read_onnx(path)
-    model = static.model
     _check_float(static)
     _clean_up(static)
+    float_model = static.model.SerializeToString()
     samples = _calibration(static, calibration)
     ranges = _calibrate(static.model, samples, options, [s.name for s in input_specs(static)])
     qdq = _QdqWriter(static, ranges).write()
     onnx.checker.check_model(qdq)
-    del model
-    return qdq.SerializeToString()
+    return QuantizedOnnx(qdq.SerializeToString(), float_model)
 
 
 def quantize_onnx_to_graph(path: str | os.PathLike, calibration: str | os.PathLike | None = None):
@@ -64,7 +69,7 @@ def quantize_onnx_to_graph(path: str | os.PathLike, calibration: str | os.PathLi
 
     from edgeml.converters.onnx import load_onnx
 
-    blob = quantize_onnx(path, calibration)
+    blob = quantize_onnx(path, calibration).qdq
     with tempfile.TemporaryDirectory(prefix="edgeml-") as tmp:
         qdq_path = Path(tmp) / (Path(path).stem + ".int8.onnx")
         qdq_path.write_bytes(blob)
@@ -490,13 +495,14 @@ def sample_inputs(static: StaticModel, count: int, seed: int) -> list[list[np.nd
     return [[rng.standard_normal(s.shape).astype(np.float32) for s in input_specs(static)] for _ in range(count)]
 
 
-def float_runner(path: str | os.PathLike):
-    """The float ONNX model in onnxruntime, as a function of a list of input arrays."""
+def float_runner(model: str | os.PathLike | bytes):
+    """A float ONNX model (path or bytes) in onnxruntime, as a function of a list of input arrays."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.log_severity_level = 3
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    source = model if isinstance(model, bytes) else str(model)
+    session = ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
     names = [i.name for i in session.get_inputs()]
 
     def run(inputs: Sequence[np.ndarray]) -> list[np.ndarray]:

@@ -39,6 +39,9 @@ def quantize_inputs(graph: Graph, sample: Sequence[np.ndarray]) -> list[np.ndarr
     out = []
     for index, x in zip(graph.inputs, sample, strict=True):
         t = graph.tensors[index]
+        if t.dtype.is_float:  # the program quantizes its float inputs itself (ONNX QDQ models)
+            out.append(np.asarray(x, np.float32).reshape(t.shape))
+            continue
         info = np.iinfo(t.dtype.np)
         q = np.round(np.asarray(x, np.float64) / t.quant.single_scale) + t.quant.single_zero_point
         out.append(np.clip(q, info.min, info.max).astype(t.dtype.np).reshape(t.shape))
@@ -46,7 +49,8 @@ def quantize_inputs(graph: Graph, sample: Sequence[np.ndarray]) -> list[np.ndarr
 
 
 def dequantize_outputs(graph: Graph, outputs: Sequence[np.ndarray]) -> list[np.ndarray]:
-    return [(o.astype(np.float64) - graph.tensors[i].quant.single_zero_point) * graph.tensors[i].quant.single_scale
+    return [o.astype(np.float64) if graph.tensors[i].dtype.is_float else
+            (o.astype(np.float64) - graph.tensors[i].quant.single_zero_point) * graph.tensors[i].quant.single_scale
             for i, o in zip(graph.outputs, outputs, strict=True)]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
+import tempfile
 from pathlib import Path
 
 import click
@@ -13,7 +14,7 @@ import numpy as np
 from edgeml import __version__
 from edgeml.errors import EdgemlError, InputError
 
-REFERENCES = click.Choice(["tflite", "tflm"])
+REFERENCES = click.Choice(["tflite", "tflm", "onnxruntime"])
 
 
 def user_errors(func):
@@ -80,13 +81,13 @@ def _save_outputs(path: str, outputs: list[np.ndarray]) -> None:
 @click.argument("model", type=click.Path())
 @click.option("--input", "input_path", type=click.Path(dir_okay=False), help=".npy (or .npz for several inputs).")
 @click.option("--output", "output_path", type=click.Path(dir_okay=False), help="Write outputs to .npy/.npz.")
-@click.option("--reference", type=REFERENCES, default="tflite", show_default=True,
-              help="Whose integer arithmetic to reproduce.")
+@click.option("--reference", type=REFERENCES, default=None,
+              help="Whose integer arithmetic to reproduce [default: onnxruntime for .onnx, else tflite].")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random input when no --input.")
 @click.option("--calibration", type=click.Path(exists=True), default=None,
               help="Float sources (.keras, SavedModel): samples to quantize with (.npy/.npz or a directory).")
 @user_errors
-def run(model: str, input_path: str | None, output_path: str | None, reference: str, seed: int,
+def run(model: str, input_path: str | None, output_path: str | None, reference: str | None, seed: int,
         calibration: str | None) -> None:
     """Run MODEL on the host with edgeml's kernels."""
     from edgeml.api import compile_model
@@ -252,23 +253,19 @@ def _print_build(outdir: str, result, board) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @user_errors
 def quantize(model: str, calibration: str | None, output_path: str, held_out: str | None, as_json: bool) -> None:
-    """Quantize a float model (.keras, .h5, SavedModel) to an int8 .tflite and report how far int8 is from
-    float: top-1 agreement and SNR per output on the calibration data and on --held-out data."""
+    """Quantize a float model (.keras, .h5, SavedModel: to an int8 .tflite; .onnx: to an int8 QDQ .onnx)
+    and report how far int8 is from float: top-1 agreement and SNR per output on the calibration data
+    and on --held-out data."""
     from edgeml.accuracy import measure
-    from edgeml.api import load
     from edgeml.calibration import InputSpec, load_calibration, load_labels
-    from edgeml.converters.keras import float_runner, is_keras_source
+    from edgeml.converters.keras import is_keras_source
     from edgeml.runtime.executor import Runner
     from edgeml.runtime.program import prepare_program
 
-    if not is_keras_source(Path(model)):
-        tflite = Path(model).suffix.lower() == ".tflite"
-        kind = "is already quantized" if tflite else "is not a Keras or SavedModel source"
-        raise EdgemlError(f"{model}: {kind}; `edgeml quantize` takes float .keras/.h5 files and SavedModel directories")
-    graph = load(model, calibration)
+    graph, float_model = _quantized_source(Path(model), calibration, is_keras_source)
     _write_atomically(Path(output_path), graph.reference_model)
-    program = prepare_program(graph, "tflite")
-    runner, float_model = Runner(program), float_runner(model)
+    program = prepare_program(graph, graph.native_numerics)
+    runner = Runner(program)
     specs = [InputSpec(graph.tensors[i].name, graph.tensors[i].shape) for i in graph.inputs]
     reports = [measure(graph, runner, float_model, load_calibration(calibration, specs).samples, "calibration")] \
         if calibration else []
@@ -279,9 +276,39 @@ def quantize(model: str, calibration: str | None, output_path: str, held_out: st
         click.echo(json.dumps({"model": model, "output": output_path, "bytes": len(graph.reference_model),
                                "accuracy": [r.to_json() for r in reports]}))
         return
-    click.echo(f"wrote {output_path}: int8 .tflite, {len(graph.reference_model):,} bytes, {len(graph.nodes)} ops")
+    kind = "QDQ .onnx" if graph.native_numerics == "onnxruntime" else ".tflite"
+    click.echo(f"wrote {output_path}: int8 {kind}, {len(graph.reference_model):,} bytes, {len(graph.nodes)} ops")
     for report in reports:
         click.echo(f"  {report.text()}")
+
+
+def _quantized_source(model: Path, calibration: str | None, is_keras_source):
+    """(int8 graph, float runner) of a float .keras/SavedModel or .onnx source."""
+    from edgeml.api import load
+
+    if model.suffix.lower() == ".onnx":
+        from edgeml.converters.onnx import is_quantized_onnx, load_onnx
+        from edgeml.converters.onnx_load import read_onnx
+        from edgeml.converters.onnx_quantize import float_runner, quantize_onnx
+
+        read_onnx(model)
+        if is_quantized_onnx(model):
+            raise EdgemlError(f"{model}: is already quantized; `edgeml quantize` takes float models")
+        result = quantize_onnx(model, calibration)
+        with tempfile.TemporaryDirectory(prefix="edgeml-") as tmp:
+            qdq = Path(tmp) / model.name
+            qdq.write_bytes(result.qdq)
+            graph = load_onnx(qdq)
+        graph.source_path = str(model)
+        return graph, float_runner(result.float_model)
+    if not is_keras_source(model):
+        tflite = model.suffix.lower() == ".tflite"
+        kind = "is already quantized" if tflite else "is not a Keras, SavedModel or ONNX source"
+        raise EdgemlError(f"{model}: {kind}; `edgeml quantize` takes float .keras/.h5/.onnx files and SavedModel "
+                          "directories")
+    from edgeml.converters.keras import float_runner as keras_runner
+
+    return load(model, calibration), keras_runner(model)
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

@@ -1,0 +1,194 @@
+"""ONNX sources: quantized models (operator form and QDQ) bit-exact with onnxruntime and with the ONNX
+node tests' golden outputs; float models through edgeml's own quantizer; clear refusals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+from conftest import zoo_path
+
+from edgeml.cli import main
+from edgeml.compare import compare, random_inputs
+from edgeml.errors import EdgemlError, UnsupportedOpError
+from edgeml.runtime.executor import run
+from edgeml.runtime.program import prepare_program
+
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+from onnx import TensorProto, helper, numpy_helper  # noqa: E402
+
+from edgeml.converters.onnx import load_onnx  # noqa: E402
+from edgeml.converters.onnx_quantize import quantize_onnx, quantize_onnx_to_graph  # noqa: E402
+
+NODE_TESTS = "onnx_nodetests_generated"
+GOLDEN = [
+    "test_qlinearconv",  # uint8 activations and weights, weight zero point 255
+    "test_qlinearmatmul_2D_int8_float32",
+    "test_qlinearmatmul_3D_int8_float32",  # batched constant right operand
+    "test_convinteger_with_padding",  # int32 accumulators, explicit pads, per-channel weight zero points
+    "test_matmulinteger",
+    "test_quantizelinear",  # opset 28: onnxruntime cannot load it, the golden output decides
+    "test_dequantizelinear",
+]
+FLOAT_MODELS = ["onnx_small/mnist.simplified.onnx", "onnx_small/onnx2c_test_mnist.onnx", "onnx_small/opt-mnist.onnx",
+                "onnx_small/onnx2c_test_mnist_pytorch.onnx", "onnx_small/tfl_helloworld.onnx",
+                "onnx_small/lesson14.onnx"]
+
+
+def _read_pb(path: Path) -> np.ndarray:
+    tensor = onnx.TensorProto()
+    tensor.ParseFromString(path.read_bytes())
+    return numpy_helper.to_array(tensor)
+
+
+def _node_test(name: str) -> tuple[Path, dict[str, np.ndarray], np.ndarray, list[np.ndarray]]:
+    model = zoo_path(f"{NODE_TESTS}/{name}.onnx")
+    data = model.with_suffix("") / "test_data_set_0"
+    inputs = [_read_pb(p) for p in sorted(data.glob("input_*.pb"))]
+    outputs = [_read_pb(p) for p in sorted(data.glob("output_*.pb"))]
+    names = [i.name for i in onnx.load(str(model)).graph.input]
+    # The first input is the data; the rest (scales, zero points, weights) become constants.
+    return model, dict(zip(names[1:], inputs[1:], strict=True)), inputs[0], outputs
+
+
+@pytest.mark.parametrize("name", GOLDEN)
+def test_node_test_golden_outputs(name: str) -> None:
+    model, bind, x, expected = _node_test(name)
+    program = prepare_program(load_onnx(model, bind), "onnxruntime")
+    outputs = run(program, [x]).outputs
+    assert len(outputs) == len(expected)
+    for got, want in zip(outputs, expected, strict=True):
+        assert got.dtype == want.dtype and got.tobytes() == want.reshape(got.shape).tobytes(), name
+
+
+# onnxruntime cannot load opset 28 (Quantize/DequantizeLinear) and refuses ConvInteger with per-channel
+# weight zero points: for those the golden outputs above are the reference.
+ORT_RUNS = ["test_qlinearconv", "test_qlinearmatmul_2D_int8_float32", "test_qlinearmatmul_3D_int8_float32",
+            "test_matmulinteger"]
+
+
+@pytest.mark.parametrize("name", ORT_RUNS)
+def test_node_tests_match_onnxruntime_on_random_inputs(name: str) -> None:
+    model, bind, _, _ = _node_test(name)
+    graph = load_onnx(model, bind)
+    report = compare(graph, "onnxruntime", random_inputs(graph, 20, 1))
+    assert report.mismatched_inputs == 0, report
+
+
+def test_dynamic_quantize_linear_is_refused_with_the_reason() -> None:
+    model = zoo_path(f"{NODE_TESTS}/test_dynamicquantizelinear.onnx")
+    with pytest.raises(UnsupportedOpError, match=r"DynamicQuantizeLinear.*scale from the data at run time"):
+        load_onnx(model)
+
+
+def _contrib_model(op: str, dtype: int, scales, zero_points, shape_b=(2, 3, 40)) -> bytes:
+    np_type = np.int8 if dtype == TensorProto.INT8 else np.uint8
+    inits = []
+    for name, value in zip(("sa", "sb", "sy"), scales, strict=True):
+        inits.append(numpy_helper.from_array(np.array(value, np.float32), name))
+    for name, value in zip(("za", "zb", "zy"), zero_points, strict=True):
+        inits.append(numpy_helper.from_array(np.array(value, np_type), name))
+    node = helper.make_node(op, ["a", "sa", "za", "b", "sb", "zb", "sy", "zy"], ["y"], domain="com.microsoft")
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("a", dtype, (2, 3, 40)),
+                                            helper.make_tensor_value_info("b", dtype, shape_b)],
+                              [helper.make_tensor_value_info("y", dtype, (2, 3, 40))], inits)
+    opsets = [helper.make_opsetid("", 13), helper.make_opsetid("com.microsoft", 1)]
+    return helper.make_model(graph, opset_imports=opsets, ir_version=8).SerializeToString()
+
+
+@pytest.mark.parametrize("op", ["QLinearAdd", "QLinearMul"])
+@pytest.mark.parametrize("dtype", [TensorProto.INT8, TensorProto.UINT8])
+@pytest.mark.parametrize("shape_b", [(2, 3, 40), (1,), (3, 1)], ids=["full", "scalar", "broadcast"])
+def test_contrib_binary_ops_match_onnxruntime(tmp_path: Path, op: str, dtype: int, shape_b) -> None:
+    unsigned = dtype == TensorProto.UINT8
+    rng = np.random.default_rng(7)
+    for trial in range(4):
+        scales = rng.uniform(0.004, 0.1, 3)
+        zero_points = rng.integers(100, 156, 3) if unsigned else rng.integers(-20, 20, 3)
+        path = tmp_path / f"{op}_{trial}.onnx"
+        path.write_bytes(_contrib_model(op, dtype, scales, zero_points, shape_b))
+        graph = load_onnx(path)
+        report = compare(graph, "onnxruntime", random_inputs(graph, 10, trial))
+        assert report.mismatched_inputs == 0, (op, trial, report)
+
+
+QLINEARADD_TIES = pytest.mark.xfail(strict=True, reason=(
+    "known divergence: with scales 0.05/0.02/0.06 (ratios 5/6 and 1/3, many exact ties) onnxruntime's AVX2 "
+    "QLinearAdd rounds some ties differently from the SSE2 float form edgeml reproduces (9 of 20 inputs, off "
+    "by 1); random scales match"))
+
+
+@pytest.mark.parametrize("name", [pytest.param("test_qlinearadd_int8", marks=QLINEARADD_TIES), "test_qlinearmul_int8"])
+def test_zoo_contrib_models_with_bound_scales(name: str) -> None:
+    model = zoo_path(f"onnx_tests/{name}.onnx")
+    bind = {"a_scale": np.float32(0.05), "a_zero_point": np.int8(3), "b_scale": np.float32(0.02),
+            "b_zero_point": np.int8(-7), "c_scale": np.float32(0.06 if "add" in name else 0.02),
+            "c_zero_point": np.int8(1)}
+    graph = load_onnx(model, bind)
+    report = compare(graph, "onnxruntime", random_inputs(graph, 20, 0))
+    assert report.mismatched_inputs == 0, report
+
+
+@pytest.mark.parametrize("model", FLOAT_MODELS, ids=lambda m: m.split("/")[-1])
+def test_float_models_quantize_and_match_onnxruntime(model: str) -> None:
+    graph = quantize_onnx_to_graph(zoo_path(model))
+    assert any(node.op in ("CONV_2D", "FULLY_CONNECTED") for node in graph.nodes)
+    report = compare(graph, "onnxruntime", random_inputs(graph, 10, 3))
+    assert report.mismatched_inputs == 0, report
+
+
+def test_quantizer_folds_batch_norm_and_writes_per_channel_symmetric_weights() -> None:
+    result = quantize_onnx(zoo_path("onnx_small/onnx2c_test_mnist_pytorch.onnx"))
+    qdq = onnx.load_from_string(result.qdq)
+    assert not any(n.op_type == "BatchNormalization" for n in qdq.graph.node)
+    assert not any(n.op_type == "BatchNormalization" for n in onnx.load_from_string(result.float_model).graph.node)
+    weights = [i for i in qdq.graph.initializer if i.name.endswith("/quantized") and i.data_type == TensorProto.INT8]
+    assert weights
+    for init in weights:
+        values = numpy_helper.to_array(init)
+        assert values.min() >= -127 and values.max() <= 127
+        assert np.abs(values).max() == 127  # symmetric: the largest weight of some channel uses the full range
+
+
+def test_bn_folding_keeps_the_float_function() -> None:
+    """The cleaned-up float model (BN folded) computes what the original computes."""
+    path = zoo_path("onnx_small/onnx2c_test_mnist_pytorch.onnx")
+    from edgeml.converters.onnx_quantize import float_runner
+
+    original, cleaned = float_runner(path), float_runner(quantize_onnx(path).float_model)
+    x = np.random.default_rng(0).standard_normal((1, 784)).astype(np.float32)
+    np.testing.assert_allclose(cleaned([x])[0], original([x])[0], rtol=1e-4, atol=1e-4)
+
+
+def test_onnx_models_refuse_tflite_numerics() -> None:
+    graph = quantize_onnx_to_graph(zoo_path("onnx_small/tfl_helloworld.onnx"))
+    with pytest.raises(UnsupportedOpError, match="reference is onnxruntime"):
+        prepare_program(graph, "tflite")
+
+
+def test_unsupported_float_op_names_the_node() -> None:
+    with pytest.raises(UnsupportedOpError, match=r"'Sigmoid' \(Sigmoid\)"):
+        quantize_onnx(zoo_path("onnx_small/lesson9.onnx"))
+
+
+def test_corrupt_onnx_file_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "broken.onnx"
+    path.write_bytes(b"\x08\x07garbage" * 10)
+    with pytest.raises(EdgemlError, match=r"broken\.onnx"):
+        load_onnx(path)
+
+
+def test_cli_quantize_then_compare(tmp_path: Path) -> None:
+    out = tmp_path / "mnist.int8.onnx"
+    runner = CliRunner()
+    result = runner.invoke(main, ["quantize", str(zoo_path("onnx_small/opt-mnist.onnx")), "-o", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    assert out.exists()
+    result = runner.invoke(main, ["compare", str(out), "--against", "onnxruntime", "-n", "5", "--json"])
+    assert result.exit_code == 0, result.output
+    assert '"mismatched_inputs": 0' in result.output
+    result = runner.invoke(main, ["quantize", str(out), "-o", str(tmp_path / "again.onnx")])
+    assert result.exit_code != 0 and "already quantized" in result.output
