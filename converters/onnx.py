@@ -554,7 +554,7 @@ class _Lowering:
         shape = tuple(shape[p] for p in NCHW_TO_NHWC) if nhwc else shape
         offset = 128 if self._elem_of(out_name, _QInput(out_name, out_quant.scale, out_quant.zero_point)) == 2 else 0
         out = self._set_output(out_name, shape, out_quant, nhwc)
-        attrs = AddSubAttrs(onnx_value_offset=offset) if op == "Add" else MulAttrs()
+        attrs = AddSubAttrs(onnx_value_offset=offset) if op == "Add" else MulAttrs(onnx_value_offset=offset)
         self._add_node("ADD" if op == "Add" else "MUL", indices, [out], attrs, node)
 
     def _integer_relu(self, node) -> None:

@@ -105,8 +105,10 @@ def _contrib_model(op: str, dtype: int, scales, zero_points, shape_b=(2, 3, 40))
 def test_contrib_binary_ops_match_onnxruntime(tmp_path: Path, op: str, dtype: int, shape_b) -> None:
     unsigned = dtype == TensorProto.UINT8
     rng = np.random.default_rng(7)
-    for trial in range(4):
-        scales = rng.uniform(0.004, 0.1, 3)
+    for trial in range(5):
+        # Trial 0: ratios 5/6 and 1/3, where many sums land exactly on .5 and the order and fusion of
+        # onnxruntime's float operations decide the rounding; the others random.
+        scales = (0.05, 0.02, 0.06) if trial == 0 else rng.uniform(0.004, 0.1, 3)
         zero_points = rng.integers(100, 156, 3) if unsigned else rng.integers(-20, 20, 3)
         path = tmp_path / f"{op}_{trial}.onnx"
         path.write_bytes(_contrib_model(op, dtype, scales, zero_points, shape_b))
@@ -115,13 +117,7 @@ def test_contrib_binary_ops_match_onnxruntime(tmp_path: Path, op: str, dtype: in
         assert report.mismatched_inputs == 0, (op, trial, report)
 
 
-QLINEARADD_TIES = pytest.mark.xfail(strict=True, reason=(
-    "known divergence: with scales 0.05/0.02/0.06 (ratios 5/6 and 1/3, many exact ties) onnxruntime's AVX2 "
-    "QLinearAdd rounds some ties differently from the SSE2 float form edgeml reproduces (9 of 20 inputs, off "
-    "by 1); random scales match"))
-
-
-@pytest.mark.parametrize("name", [pytest.param("test_qlinearadd_int8", marks=QLINEARADD_TIES), "test_qlinearmul_int8"])
+@pytest.mark.parametrize("name", ["test_qlinearadd_int8", "test_qlinearmul_int8"])
 def test_zoo_contrib_models_with_bound_scales(name: str) -> None:
     model = zoo_path(f"onnx_tests/{name}.onnx")
     bind = {"a_scale": np.float32(0.05), "a_zero_point": np.int8(3), "b_scale": np.float32(0.02),

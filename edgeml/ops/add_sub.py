@@ -123,16 +123,14 @@ def _prepare(ctx: OpContext, sign: int) -> AddSubParams:
 def _prepare_onnx(ctx: OpContext, plan: BroadcastPlan, sign: int, scales: tuple[float, float, float],
                   zero_points: tuple[int, int, int], attrs: AddSubAttrs) -> AddSubParams:
     """QLinearAdd (int8; a uint8 model's operands arrive as int8 plus onnx_value_offset): one table of
-    every pair's result. b broadcast from a single value takes MLAS's scalar form."""
+    every pair's result. An a that repeats along onnxruntime's innermost span takes MLAS's scalar-a form."""
     if sign < 0 or ctx.input(0).dtype is not DType.INT8:
         raise ctx.unsupported("onnxruntime numerics cover int8 ADD only")
     lo, hi = onnx_activation_range(ctx, attrs.activation, ctx.output())
-    form = (scales, zero_points, attrs.onnx_value_offset, lo, hi)
+    a_scalar = plan.a_step == 0 and plan.b_step != 0 and plan.run_length > 1
+    form = (scales, zero_points, attrs.onnx_value_offset, lo, hi, a_scalar)
     values = np.arange(-128, 128, dtype=np.int64)
-    if ctx.input(1).num_elements == 1 and ctx.input(0).num_elements > 1:
-        table = np.stack([onnx_qlinear_add(values, np.array([v]), *form) for v in values], axis=1)
-    else:
-        table = onnx_qlinear_add(values[:, None], values[None, :], *form)
+    table = onnx_qlinear_add(values[:, None], values[None, :], *form)
     return AddSubParams(
         sign=sign, plan=plan, left_shift=0, offsets=(0, 0), multipliers=(0, 0), shifts=(0, 0), output_multiplier=0,
         output_shift=0, output_offset=zero_points[2], lo=lo, hi=hi, rounding=Rounding.SINGLE, pot=False,
@@ -239,8 +237,6 @@ def _add_sub_int16(a, b, a_starts, b_starts, run_length, a_step, b_step, scaled1
 
 def reference(p: AddSubParams, inputs) -> list[np.ndarray]:
     if p.onnx_add is not None:
-        if inputs[1].size == 1 and inputs[0].size > 1:
-            return [onnx_qlinear_add(inputs[0], inputs[1], *p.onnx_add).astype(inputs[0].dtype)]
         a, b = broadcast_int64(inputs[0], inputs[1])
         return [onnx_qlinear_add(a, b, *p.onnx_add).astype(inputs[0].dtype)]
     a, b = broadcast_int64(inputs[0], inputs[1])

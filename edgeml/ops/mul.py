@@ -39,6 +39,7 @@ from edgeml.quant.requant import (
 @dataclass(frozen=True)
 class MulAttrs:
     activation: Activation = Activation.NONE
+    onnx_value_offset: int = 0  # onnxruntime numerics: 128 when the ONNX model stores uint8 (see ADD)
 
 
 @dataclass(frozen=True, eq=False)
@@ -88,8 +89,9 @@ def _prepare_onnx(ctx: OpContext, plan: BroadcastPlan, scales: tuple[float, floa
                   zero_points: tuple[int, int, int]) -> MulParams:
     if ctx.input(0).dtype is not DType.INT8:
         raise ctx.unsupported("onnxruntime numerics cover int8 MUL only")
-    lo, hi = onnx_activation_range(ctx, (ctx.attrs or MulAttrs()).activation, ctx.output())
-    form = (scales, zero_points, lo, hi)
+    attrs = ctx.attrs or MulAttrs()
+    lo, hi = onnx_activation_range(ctx, attrs.activation, ctx.output())
+    form = (scales, zero_points, attrs.onnx_value_offset, lo, hi)
     values = np.arange(-128, 128, dtype=np.int64)
     table = onnx_qlinear_mul(values[:, None], values[None, :], *form).astype(np.int8).reshape(-1)
     return MulParams(plan, (0, 0), 0, 0, zero_points[2], lo, hi, Rounding.SINGLE, table, onnx_mul=form)

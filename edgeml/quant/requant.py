@@ -200,30 +200,39 @@ def requantize_channels_float32(acc, bias, scale, out_zero_point, lo, hi, out):
             out[r, c] = min(max(rounded, lo), hi)
 
 
+def _fma32(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """float32 fused multiply-add, x * y + z rounded once. Exact through float64 here: x is an 8-bit
+    integer and y, z float32, so x * y has at most 32 significant bits and the sum fits 53."""
+    return (np.asarray(x, np.float64) * np.asarray(y, np.float64) + np.asarray(z, np.float64)).astype(np.float32)
+
+
 def onnx_qlinear_add(a: np.ndarray, b: np.ndarray, scales: tuple[float, float, float],
-                     zero_points: tuple[int, int, int], value_offset: int, lo: int, hi: int) -> np.ndarray:
-    """QLinearAdd as MLAS computes it on x86 (and as the QDQ Add fusion runs): with the ratios
-    r_a = s_a / s_y and r_b = s_b / s_y in float32 and fixed = z_y - (r_a * z_a + r_b * z_b),
-    y = rint((fixed + a * r_a) + b * r_b), where a and b are the stored values (value_offset maps
-    edgeml's int8 storage back to a uint8 model's values). A scalar b is folded into fixed first."""
+                     zero_points: tuple[int, int, int], value_offset: int, lo: int, hi: int,
+                     a_scalar: bool = False) -> np.ndarray:
+    """QLinearAdd as MLAS's AVX2 kernel computes it (the QDQ Add fusion runs the same kernel):
+    ratios r_a = s_a / s_y and r_b = s_b / s_y in float32, fixed = z_y - fma(r_a, z_a, r_b * z_b), then
+    y = rint(fma(a, r_a, fma(b, r_b, fixed))) on the stored values (value_offset maps edgeml's int8
+    storage back to a uint8 model's values). When a is one value across onnxruntime's broadcast span
+    (A_SCALAR), its term is folded into fixed first and b's added last; a scalar b already gives the
+    general order (the compiler fuses its fold into an FMA too)."""
     f32 = np.float32
     s_a, s_b, s_y = (f32(s) for s in scales)
     z_a, z_b, z_y = (f32(z + value_offset) for z in zero_points)
     r_a, r_b = s_a / s_y, s_b / s_y
-    fixed = z_y - (r_a * z_a + r_b * z_b)
+    fixed = z_y - _fma32(r_a, z_a, r_b * z_b)
     va = (np.asarray(a, np.int64) + value_offset).astype(f32)
     vb = (np.asarray(b, np.int64) + value_offset).astype(f32)
-    scalar_b = vb.size == 1 and va.size > 1
-    first, second = (vb.reshape(()) * r_b, va * r_a) if scalar_b else (va * r_a, vb * r_b)
-    value = (fixed + first) + second
+    value = _fma32(vb, r_b, _fma32(va, r_a, fixed)) if a_scalar else _fma32(va, r_a, _fma32(vb, r_b, fixed))
     return np.clip(np.rint(value).astype(np.int64) - value_offset, lo, hi)
 
 
 def onnx_qlinear_mul(a: np.ndarray, b: np.ndarray, scales: tuple[float, float, float],
-                     zero_points: tuple[int, int, int], lo: int, hi: int) -> np.ndarray:
-    """QLinearMul as MLAS computes it: rint(float32((a - z_a) * (b - z_b)) * ((s_a * s_b) / s_y) + z_y)."""
+                     zero_points: tuple[int, int, int], value_offset: int, lo: int, hi: int) -> np.ndarray:
+    """QLinearMul as MLAS computes it: rint(float32((a - z_a) * (b - z_b)) * ((s_a * s_b) / s_y) + z_y).
+    The output zero point is added in float32 before rounding, so a uint8 model's zero point (edgeml
+    storage + value_offset) is the one added."""
     f32 = np.float32
     ratio = (f32(scales[0]) * f32(scales[1])) / f32(scales[2])
     product = (np.asarray(a, np.int64) - zero_points[0]) * (np.asarray(b, np.int64) - zero_points[1])
-    value = product.astype(f32) * ratio + f32(zero_points[2])
-    return np.clip(np.rint(value).astype(np.int64), lo, hi)
+    value = product.astype(f32) * ratio + f32(zero_points[2] + value_offset)
+    return np.clip(np.rint(value).astype(np.int64) - value_offset, lo, hi)
