@@ -33,6 +33,7 @@ from edgeml.ops.common import Activation, Padding
 from edgeml.ops.conv2d import Conv2DAttrs
 from edgeml.ops.depthwise_conv2d import DepthwiseConv2DAttrs
 from edgeml.ops.fully_connected import FullyConnectedAttrs
+from edgeml.ops.mean import ReducerAttrs
 from edgeml.ops.mul import MulAttrs
 from edgeml.ops.pool2d import Pool2DAttrs
 from edgeml.passes.transposes import cancel_transposes
@@ -158,6 +159,12 @@ class _Lowering:
         if op in ("QLinearAdd", "QLinearMul") and node.domain == "com.microsoft":
             a, b = self._qinput(node, 0, 1, 2), self._qinput(node, 3, 4, 5)
             self._binary(node, op[7:], a, b, node.output[0], self._out_quant(node, 6, 7, node.output[0]))
+            return
+        if op == "QLinearGlobalAveragePool" and node.domain == "com.microsoft":
+            if _attr(node, "channels_last", 0):
+                raise self._unsupported(node, "channels_last=1 (edgeml reads NCHW ONNX tensors)")
+            self._global_average(node, self._qinput(node, 0, 1, 2), node.output[0],
+                                 self._out_quant(node, 3, 4, node.output[0]))
             return
         if op == "Relu" and node.input[0] in self.values:
             self._integer_relu(node)
@@ -404,6 +411,8 @@ class _Lowering:
                 raise self._unsupported(producer, f"{op} followed by Relu inside a QDQ group whose output zero "
                                         "point is not the minimum")
             self._binary(producer, op, self._dq(producer, 0), self._dq(producer, 1), out_name, out_quant)
+        elif op == "GlobalAveragePool":
+            self._global_average(producer, self._dq(producer, 0), out_name, out_quant)
         elif op in _MOVERS:
             source = self._dq(producer, 0)
             if not np.array_equal(source.scale, np.asarray([out_quant.single_scale], np.float32)):
@@ -556,6 +565,17 @@ class _Lowering:
         out = self._set_output(out_name, shape, out_quant, nhwc)
         attrs = AddSubAttrs(onnx_value_offset=offset) if op == "Add" else MulAttrs(onnx_value_offset=offset)
         self._add_node("ADD" if op == "Add" else "MUL", indices, [out], attrs, node)
+
+    def _global_average(self, node, x: _QInput, out_name: str, out_quant: QuantParams) -> None:
+        """GlobalAveragePool over H, W of an NCHW value: MEAN over NHWC axes 1, 2, keeping them."""
+        if len(self._shape(x.name)) != 4:
+            raise self._unsupported(node, "GlobalAveragePool of a tensor that is not 4-D")
+        self._operand(x)
+        x_index = self._nhwc(x.name)
+        n, _, _, c = self.graph.tensors[x_index].shape
+        axes = self._add_tensor("", (2,), DType.INT32, None, TensorKind.CONSTANT, np.array([1, 2], np.int32))
+        out = self._set_output(out_name, (n, 1, 1, c), out_quant, True)
+        self._add_node("MEAN", [x_index, axes], [out], ReducerAttrs(keep_dims=True), node)
 
     def _integer_relu(self, node) -> None:
         """Relu on an integer tensor (operator-form graphs): a clamp at the zero point, i.e. MAX_POOL

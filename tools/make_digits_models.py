@@ -1,16 +1,21 @@
 """Train the bundled float example: a small CNN on scikit-learn's 8x8 digits (data that ships in the
 package, nothing downloaded), saved as Keras, with calibration and held-out samples beside it.
 
-    .venv/bin/python tools/make_digits_models.py      # needs the extras: pip install -e '.[keras]'
+    .venv/bin/python tools/make_digits_models.py             # needs the extras: pip install -e '.[keras]'
+    .venv/bin/python tools/make_digits_models.py --onnx-only # re-export the ONNX twin of the bundled .keras
 
 Writes edgeml/models/digits_cnn.keras, digits_calibration.npz (200 training images, under the model
-input's name "image") and digits_test.npz (the 397 held-out images and their "labels"). Seeded: the
-same run gives the same weights on the same TensorFlow build.
+input's name "image") and digits_test.npz (the 397 held-out images and their "labels"), then the same
+network as a float ONNX model, digits_cnn.onnx (written here from the Keras weights: Conv, grouped
+Conv for the depthwise layer, MaxPool, GlobalAveragePool, Gemm, Softmax; its input stays NHWC, as in
+Keras, and a Transpose leads into NCHW). Seeded: the same run gives the same weights on the same
+TensorFlow build.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -46,8 +51,78 @@ def build(tf):
     ], name="digits_cnn")
 
 
+def export_onnx(keras_path: Path, onnx_path: Path) -> None:
+    """The Keras digits CNN as a float ONNX graph with the same weights."""
+    import onnx
+    import tensorflow as tf
+    from onnx import TensorProto, helper, numpy_helper
+
+    model = tf.keras.models.load_model(keras_path, compile=False)
+    nodes, initializers = [], []
+
+    def const(name: str, value: np.ndarray) -> str:
+        initializers.append(numpy_helper.from_array(np.ascontiguousarray(value.astype(np.float32)), name))
+        return name
+
+    current = "image_nchw"
+    nodes.append(helper.make_node("Transpose", ["image"], [current], perm=[0, 3, 1, 2]))
+    for index, layer in enumerate(model.layers):
+        name = f"l{index}_{layer.name}"
+        kind = type(layer).__name__
+        if kind in ("Conv2D", "DepthwiseConv2D"):
+            kernel, bias = layer.get_weights()
+            size = kernel.shape[0]
+            if kind == "Conv2D":
+                weights, group = kernel.transpose(3, 2, 0, 1), 1  # HWIO -> OIHW
+            else:
+                weights, group = kernel.transpose(2, 3, 0, 1), kernel.shape[2]  # HW C 1 -> C 1 H W
+            pad = (size - 1) // 2 if layer.padding == "same" else 0
+            nodes.append(helper.make_node("Conv", [current, const(f"{name}/W", weights), const(f"{name}/B", bias)],
+                                          [f"{name}/conv"], kernel_shape=[size, size], pads=[pad] * 4, group=group))
+            nodes.append(helper.make_node("Relu", [f"{name}/conv"], [name]))
+        elif kind == "MaxPooling2D":
+            nodes.append(helper.make_node("MaxPool", [current], [name], kernel_shape=[2, 2], strides=[2, 2]))
+        elif kind == "GlobalAveragePooling2D":
+            nodes.append(helper.make_node("GlobalAveragePool", [current], [f"{name}/pool"]))
+            nodes.append(helper.make_node("Flatten", [f"{name}/pool"], [name]))
+        elif kind == "Dense":
+            kernel, bias = layer.get_weights()
+            nodes.append(helper.make_node("Gemm", [current, const(f"{name}/W", kernel), const(f"{name}/B", bias)],
+                                          [name]))
+        elif kind == "Softmax":
+            nodes.append(helper.make_node("Softmax", [current], [name], axis=-1))
+        else:
+            raise SystemExit(f"export_onnx: no ONNX form for layer {layer.name} ({kind})")
+        current = name
+    nodes[-1].output[0] = "probabilities"
+    graph = helper.make_graph(nodes, "digits_cnn", [helper.make_tensor_value_info("image", TensorProto.FLOAT,
+                                                                                  [1, 8, 8, 1])],
+                              [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, [1, 10])],
+                              initializers)
+    onnx_model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8,
+                                   producer_name="edgeml tools/make_digits_models.py")
+    onnx.checker.check_model(onnx_model)
+    onnx.save(onnx_model, onnx_path)
+    _check_onnx_twin(model, onnx_path)
+
+
+def _check_onnx_twin(model, onnx_path: Path) -> None:
+    import onnxruntime as ort
+
+    _, _, x_test, _ = digits()
+    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    worst = max(float(np.abs(session.run(None, {"image": x[None]})[0] - model(x[None], training=False)).max())
+                for x in x_test[:50])
+    print(f"{onnx_path.name}: {onnx_path.stat().st_size:,} bytes, max |onnx - keras| {worst:.2e} on 50 images")
+    if worst > 1e-4:
+        raise SystemExit("the ONNX export does not compute what the Keras model computes")
+
+
 def main() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    if "--onnx-only" in sys.argv:
+        export_onnx(MODELS / "digits_cnn.keras", MODELS / "digits_cnn.onnx")
+        return
     import tensorflow as tf
 
     tf.keras.utils.set_random_seed(SEED)
@@ -65,6 +140,7 @@ def main() -> None:
     np.savez_compressed(MODELS / "digits_test.npz", image=x_test, labels=y_test)
     size = (MODELS / "digits_cnn.keras").stat().st_size
     print(f"digits_cnn.keras: {size:,} bytes, float test accuracy {accuracy:.4f} on {len(x_test)} images")
+    export_onnx(MODELS / "digits_cnn.keras", MODELS / "digits_cnn.onnx")
 
 
 if __name__ == "__main__":

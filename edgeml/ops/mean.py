@@ -26,10 +26,16 @@ from numba import njit
 from edgeml.codegen.c_values import CCall
 from edgeml.codegen.c_walk import contiguous_strides, walk
 from edgeml.ir.dtypes import DType
-from edgeml.ops.base import OpContext, OpSpec
+from edgeml.ops.base import ALL_NUMERICS, OpContext, OpSpec
 from edgeml.ops.common import dtype_limits, require_dtype, require_quant
 from edgeml.quant.fixedpoint import wrap_int32
-from edgeml.quant.requant import Rounding, multiply_by_quantized_multiplier, quantize_multiplier
+from edgeml.quant.requant import (
+    Rounding,
+    multiply_by_quantized_multiplier,
+    quantize_multiplier,
+    requantize_channels_float32,
+    requantize_float32_array,
+)
 
 # See the module docstring: both references requantize MEAN with double rounding.
 MEAN_ROUNDING = Rounding.DOUBLE
@@ -52,6 +58,8 @@ class MeanParams:
     lo: int
     hi: int
     output_shape: tuple[int, ...]
+    # onnxruntime numerics (QLinearGlobalAveragePool): float32 s_x / (s_y * count), round half to even.
+    onnx_scale: np.ndarray | None = None
 
 
 def resolve_axes(ctx: OpContext, axis_values: np.ndarray, rank: int) -> tuple[int, ...]:
@@ -82,10 +90,16 @@ def prepare(ctx: OpContext) -> MeanParams:
     count = int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
     if count == 0 or x.num_elements == 0:
         raise ctx.unsupported("empty input")
+    lo, hi = dtype_limits(out.dtype)
+    if ctx.numerics.is_onnx:
+        if x.dtype is not DType.INT8:
+            raise ctx.unsupported("onnxruntime numerics cover int8 MEAN only")
+        scale = np.float32(in_q.single_scale) / (np.float32(out_q.single_scale) * np.float32(count))
+        return MeanParams(axes, count, in_q.single_zero_point, out_q.single_zero_point, 0, 0, Rounding.SINGLE,
+                          lo, hi, out.shape, onnx_scale=np.array([scale], np.float32))
     real = float(np.float32(in_q.single_scale)) / float(np.float32(out_q.single_scale))
     multiplier, shift = quantize_multiplier(real, ctx.numerics.rounding)
     multiplier, shift = fold_count_into_multiplier(multiplier, shift, count)
-    lo, hi = dtype_limits(out.dtype)
     return MeanParams(axes, count, in_q.single_zero_point, out_q.single_zero_point, multiplier, shift,
                       MEAN_ROUNDING, lo, hi, out.shape)
 
@@ -98,6 +112,10 @@ def _requantize(p: MeanParams, total: int) -> int:
 
 def reference(p: MeanParams, inputs) -> list[np.ndarray]:
     x = inputs[0]
+    if p.onnx_scale is not None:
+        total = x.astype(np.int64).sum(axis=p.axes) - p.input_zero_point * p.count
+        out = requantize_float32_array(total, p.onnx_scale[0], p.output_zero_point, p.lo, p.hi)
+        return [out.astype(x.dtype).reshape(p.output_shape)]
     sums: dict[tuple[int, ...], int] = {}
     for index in itertools.product(*(range(d) for d in x.shape)):
         key = tuple(i for axis, i in enumerate(index) if axis not in p.axes)
@@ -116,6 +134,11 @@ def requantize_sums(sums, subtract, multiplier, shift, rounding, zero_point, lo,
 
 def kernel(p: MeanParams, inputs, outputs) -> None:
     sums = inputs[0].sum(axis=p.axes, dtype=np.int64).reshape(-1)
+    if p.onnx_scale is not None:
+        totals = (sums - p.input_zero_point * p.count).reshape(-1, 1)
+        requantize_channels_float32(totals, np.zeros(0, np.int64), p.onnx_scale, p.output_zero_point, p.lo, p.hi,
+                                    outputs[0].reshape(-1, 1))
+        return
     requantize_sums(sums, p.input_zero_point * p.count, p.multiplier, p.shift, int(p.rounding),
                     p.output_zero_point, p.lo, p.hi, outputs[0].reshape(-1))
 
@@ -136,4 +159,5 @@ def c_emit(p: MeanParams, ctx: OpContext) -> CCall:
                  omit_inputs=(1,))
 
 
-SPEC = OpSpec(name="MEAN", prepare=prepare, reference=reference, kernel=kernel, macs=macs, c_emit=c_emit)
+SPEC = OpSpec(name="MEAN", prepare=prepare, reference=reference, kernel=kernel, macs=macs, c_emit=c_emit,
+              numerics=ALL_NUMERICS)
