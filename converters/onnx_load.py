@@ -155,10 +155,11 @@ def _fold_constants(static: StaticModel) -> None:
     for name, value in static.constants.items():
         if name in used:
             graph.initializer.append(onnx.numpy_helper.from_array(value, name))
-    # Old IR versions list initializers among the inputs too; constants are not inputs.
+    # Old IR versions list initializers among the inputs too; constants are not inputs (IR 4 allows that).
     inputs = [v for v in graph.input if v.name not in static.constants]
     del graph.input[:]
     graph.input.extend(inputs)
+    static.model.ir_version = max(static.model.ir_version, 4)
     static.model = _infer(static)
 
 

@@ -188,3 +188,77 @@ def test_cli_quantize_then_compare(tmp_path: Path) -> None:
     assert '"mismatched_inputs": 0' in result.output
     result = runner.invoke(main, ["quantize", str(out), "-o", str(tmp_path / "again.onnx")])
     assert result.exit_code != 0 and "already quantized" in result.output
+
+
+def test_bundled_digits_onnx_quantizes_to_float_accuracy(tmp_path: Path) -> None:
+    """The bundled float ONNX digits CNN (depthwise, max pool, global average pool): int8 keeps the
+    float accuracy on the held-out digits and runs bit-exactly with onnxruntime."""
+    from edgeml.accuracy import measure
+    from edgeml.calibration import InputSpec, load_calibration, load_labels
+    from edgeml.converters.onnx_quantize import float_runner
+    from edgeml.runtime.executor import Runner
+
+    models = Path(__file__).resolve().parent.parent / "edgeml" / "models"
+    result = quantize_onnx(models / "digits_cnn.onnx", models / "digits_calibration.npz")
+    path = tmp_path / "digits.int8.onnx"
+    path.write_bytes(result.qdq)
+    graph = load_onnx(path)
+    assert {"DEPTHWISE_CONV_2D", "MAX_POOL_2D", "MEAN"} <= {node.op for node in graph.nodes}
+    test = models / "digits_test.npz"
+    data = load_calibration(test, [InputSpec("image", (1, 8, 8, 1))])
+    report = measure(graph, Runner(prepare_program(graph, "onnxruntime")), float_runner(result.float_model),
+                     data.samples, str(test), load_labels(test, len(data)))
+    assert report.float_accuracy >= 0.97 and report.int8_accuracy >= report.float_accuracy - 0.005, report
+    assert report.top1_agreement >= 0.99, report
+    assert compare(graph, "onnxruntime", data.samples[:30]).mismatched_inputs == 0
+
+
+def _global_average_model(dtype: int) -> bytes:
+    np_type = np.int8 if dtype == TensorProto.INT8 else np.uint8
+    shift = 0 if dtype == TensorProto.INT8 else 128
+    inits = [numpy_helper.from_array(np.array(v, t), n) for v, t, n in (
+        (0.03, np.float32, "xs"), (-5 + shift, np_type, "xz"), (0.011, np.float32, "ys"), (3 + shift, np_type, "yz"))]
+    node = helper.make_node("QLinearGlobalAveragePool", ["x", "xs", "xz", "ys", "yz"], ["y"], domain="com.microsoft",
+                            channels_last=0)
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", dtype, (1, 16, 5, 5))],
+                              [helper.make_tensor_value_info("y", dtype, (1, 16, 1, 1))], inits)
+    opsets = [helper.make_opsetid("", 13), helper.make_opsetid("com.microsoft", 1)]
+    return helper.make_model(graph, opset_imports=opsets, ir_version=8).SerializeToString()
+
+
+@pytest.mark.parametrize("dtype", [TensorProto.INT8, TensorProto.UINT8])
+def test_qlinear_global_average_pool_matches_onnxruntime(tmp_path: Path, dtype: int) -> None:
+    path = tmp_path / "gap.onnx"
+    path.write_bytes(_global_average_model(dtype))
+    graph = load_onnx(path)
+    report = compare(graph, "onnxruntime", random_inputs(graph, 30, 0))
+    assert report.mismatched_inputs == 0, report
+
+
+@pytest.mark.parametrize("model", ["onnx_small/mnist.simplified.onnx", "onnx_small/onnx2c_test_mnist_pytorch.onnx",
+                                   "onnx_small/lesson14.onnx"], ids=lambda m: m.split("/")[-1])
+def test_onnxruntime_quantize_static_models_run_bit_exactly(tmp_path: Path, model: str) -> None:
+    """Models quantized by onnxruntime's own quantize_static (QDQ, per-channel int8) are read as they are."""
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+
+    source = tmp_path / "float.onnx"
+    float_model = onnx.load_from_string(quantize_onnx(zoo_path(model)).float_model)
+    source.write_bytes(onnx.version_converter.convert_version(float_model, 13).SerializeToString())
+    name = float_model.graph.input[0].name
+    shape = [d.dim_value or 1 for d in float_model.graph.input[0].type.tensor_type.shape.dim]
+    rng = np.random.default_rng(0)
+
+    class Reader(CalibrationDataReader):
+        def __init__(self):
+            self.left = 16
+
+        def get_next(self):
+            self.left -= 1
+            return {name: rng.standard_normal(shape).astype(np.float32)} if self.left >= 0 else None
+
+    target = tmp_path / "ort_int8.onnx"
+    quantize_static(str(source), str(target), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+                    activation_type=QuantType.QInt8, weight_type=QuantType.QInt8)
+    graph = load_onnx(target)
+    report = compare(graph, "onnxruntime", random_inputs(graph, 10, 1))
+    assert report.mismatched_inputs == 0, report

@@ -24,7 +24,10 @@ class TransposeParams:
 
 def prepare(ctx: OpContext) -> TransposeParams:
     x, out = ctx.input(0), ctx.output()
-    require_dtype(ctx, x, "input", DType.INT8, DType.INT16, DType.INT32)
+    # float32 only where no C kernel is needed: an ONNX model's float input transposed before its
+    # QuantizeLinear (onnxruntime's quantizer leaves such a Transpose in float).
+    floats = (DType.FLOAT32,) if ctx.numerics.is_onnx else ()
+    require_dtype(ctx, x, "input", DType.INT8, DType.INT16, DType.INT32, *floats)
     require_dtype(ctx, out, "output", x.dtype)
     rank = len(x.shape)
     if rank > MAX_RANK:
