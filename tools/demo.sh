@@ -4,7 +4,9 @@
 #    then converted to C, built for the default emulated board (QEMU mps2-an386, a Cortex-M4), run
 #    there and compared byte for byte with the host over the serial protocol;
 # 2. the float digits CNN (Keras): quantized to int8 on its calibration samples, int8 against float
-#    on held-out digits, then the same firmware verification.
+#    on held-out digits, then the same firmware verification;
+# 3. the same CNN as float ONNX: edgeml's own quantizer, int8 against float, and the int8 QDQ model
+#    bit-exact against onnxruntime on the host (no C kernels for onnxruntime's arithmetic yet).
 # Usage: bash tools/demo.sh [MODEL]   (MODEL replaces the transformer in step 1)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
@@ -24,3 +26,8 @@ calibration=edgeml/models/digits_calibration.npz
 edgeml quantize "$digits" --calibration "$calibration" --held-out edgeml/models/digits_test.npz \
     -o build/digits_cnn_int8.tflite
 edgeml verify "$digits" --calibration "$calibration" --target "$target" -n 20 -o "build/demo-digits-$target"
+
+onnx_digits=edgeml/models/digits_cnn.onnx
+edgeml quantize "$onnx_digits" --calibration "$calibration" --held-out edgeml/models/digits_test.npz \
+    -o build/digits_cnn_int8.onnx
+edgeml compare build/digits_cnn_int8.onnx --against onnxruntime -n 100
