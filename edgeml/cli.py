@@ -253,7 +253,8 @@ def _print_build(outdir: str, result, board) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @user_errors
 def quantize(model: str, calibration: str | None, output_path: str, held_out: str | None, as_json: bool) -> None:
-    """Quantize a float model (.keras, .h5, SavedModel: to an int8 .tflite; .onnx: to an int8 QDQ .onnx)
+    """Quantize a float model (.keras, .h5, SavedModel: to an int8 .tflite; .onnx and float .tflite: with
+    edgeml's own quantizer, to an int8 QDQ .onnx)
     and report how far int8 is from float: top-1 agreement and SNR per output on the calibration data
     and on --held-out data."""
     from edgeml.accuracy import measure
@@ -283,32 +284,49 @@ def quantize(model: str, calibration: str | None, output_path: str, held_out: st
 
 
 def _quantized_source(model: Path, calibration: str | None, is_keras_source):
-    """(int8 graph, float runner) of a float .keras/SavedModel or .onnx source."""
+    """(int8 graph, float runner) of a float .keras/SavedModel, .onnx or .tflite source."""
     from edgeml.api import load
 
-    if model.suffix.lower() == ".onnx":
-        from edgeml.converters.onnx import is_quantized_onnx, load_onnx
-        from edgeml.converters.onnx_load import read_onnx
+    suffix = model.suffix.lower()
+    if suffix in (".onnx", ".tflite"):
+        from edgeml.converters.onnx import load_onnx
         from edgeml.converters.onnx_quantize import float_runner, quantize_onnx
 
-        read_onnx(model)
-        if is_quantized_onnx(model):
-            raise EdgemlError(f"{model}: is already quantized; `edgeml quantize` takes float models")
-        result = quantize_onnx(model, calibration)
         with tempfile.TemporaryDirectory(prefix="edgeml-") as tmp:
-            qdq = Path(tmp) / model.name
+            source = _float_onnx_source(model, Path(tmp))
+            result = quantize_onnx(source, calibration)
+            qdq = Path(tmp) / (model.stem + ".int8.onnx")
             qdq.write_bytes(result.qdq)
             graph = load_onnx(qdq)
         graph.source_path = str(model)
         return graph, float_runner(result.float_model)
     if not is_keras_source(model):
-        tflite = model.suffix.lower() == ".tflite"
-        kind = "is already quantized" if tflite else "is not a Keras, SavedModel or ONNX source"
-        raise EdgemlError(f"{model}: {kind}; `edgeml quantize` takes float .keras/.h5/.onnx files and SavedModel "
-                          "directories")
+        raise EdgemlError(f"{model}: is not a Keras, SavedModel, ONNX or TFLite source; `edgeml quantize` takes "
+                          "float .keras/.h5/.onnx/.tflite files and SavedModel directories")
     from edgeml.converters.keras import float_runner as keras_runner
 
     return load(model, calibration), keras_runner(model)
+
+
+def _float_onnx_source(model: Path, tmp: Path) -> Path:
+    """The float ONNX model edgeml's quantizer starts from: MODEL itself, or a float .tflite exported."""
+    if model.suffix.lower() == ".onnx":
+        from edgeml.converters.onnx import is_quantized_onnx
+        from edgeml.converters.onnx_load import read_onnx
+
+        read_onnx(model)
+        if is_quantized_onnx(model):
+            raise EdgemlError(f"{model}: is already quantized; `edgeml quantize` takes float models")
+        return model
+    from edgeml.converters.tflite import load_tflite
+    from edgeml.converters.tflite_float_onnx import is_float_graph, tflite_graph_to_onnx
+
+    graph = load_tflite(model)
+    if not is_float_graph(graph):
+        raise EdgemlError(f"{model}: is already quantized; `edgeml quantize` takes float models")
+    exported = tmp / (model.stem + ".float.onnx")
+    exported.write_bytes(tflite_graph_to_onnx(graph))
+    return exported
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

@@ -262,3 +262,39 @@ def test_onnxruntime_quantize_static_models_run_bit_exactly(tmp_path: Path, mode
     graph = load_onnx(target)
     report = compare(graph, "onnxruntime", random_inputs(graph, 10, 1))
     assert report.mismatched_inputs == 0, report
+
+
+@pytest.mark.parametrize("model", ["mlperf_tiny/vww_96_float.tflite", "mlperf_tiny/pretrainedResnet.tflite",
+                                   "mlperf_tiny/ad01_fp32.tflite"], ids=lambda m: m.split("/")[-1])
+def test_float_tflite_exports_to_an_equivalent_onnx_model(model: str) -> None:
+    """edgeml's float TFLite -> ONNX export computes what ai-edge-litert computes (float: close, not equal)."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    from edgeml.converters.tflite import load_tflite
+    from edgeml.converters.tflite_float_onnx import tflite_graph_to_onnx
+
+    path = zoo_path(model)
+    session = ort.InferenceSession(tflite_graph_to_onnx(load_tflite(path)), providers=["CPUExecutionProvider"])
+    interpreter = Interpreter(model_path=str(path))
+    interpreter.allocate_tensors()
+    detail, out = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        x = rng.uniform(0, 1, detail["shape"]).astype(np.float32)
+        interpreter.set_tensor(detail["index"], x)
+        interpreter.invoke()
+        expected = interpreter.get_tensor(out["index"])
+        got = session.run(None, {session.get_inputs()[0].name: x})[0].reshape(expected.shape)
+        np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
+
+
+def test_cli_quantizes_a_float_tflite_to_qdq_onnx(tmp_path: Path) -> None:
+    out = tmp_path / "ad01.int8.onnx"
+    runner = CliRunner()
+    result = runner.invoke(main, ["quantize", str(zoo_path("mlperf_tiny/ad01_fp32.tflite")), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    graph = load_onnx(out)
+    assert [n.op for n in graph.nodes].count("FULLY_CONNECTED") == 10
+    assert compare(graph, "onnxruntime", random_inputs(graph, 10, 0)).mismatched_inputs == 0
+    result = runner.invoke(main, ["quantize", str(zoo_path("mlperf_tiny/ad01_int8.tflite")), "-o", str(out)])
+    assert result.exit_code != 0 and "already quantized" in result.output

@@ -76,5 +76,5 @@ def _refuse_float_models(graph: Graph) -> None:
     if activations and all(t.dtype.is_float for t in activations):
         raise UnsupportedOpError(
             f"{graph.source_path or graph.name}: the model computes in float32; edgeml runs integer-quantized "
-            "(int8/int16) models: convert it with full-integer post-training quantization"
+            "(int8/int16) models: quantize it first (edgeml quantize MODEL --calibration DATA -o OUT.onnx)"
         )
