@@ -8,6 +8,13 @@ and symmetrically, int32 biases at scale s_x * s_w, int8 activations (asymmetric
 percentile ranges), and a Relu after Conv/Gemm absorbed into a range that starts at 0. onnxruntime
 runs it as it is, and edgeml lowers it with converters/onnx.py, bit-exactly.
 
+Storage is uint8 for both activations and weights: the weights are symmetric int8 values stored with
+a zero point of 128, activations asymmetric. The numbers are the int8 ones (edgeml computes them as
+int8); the storage is what onnxruntime's x86 kernels compute exactly. With int8 activations its x86
+build rewrites QDQ groups to uint8 x int8 (vpmaddubsw, whose int16 pair sums saturate on AVX2
+without VNNI), and with that rewrite disabled it leaves them unfused, in float; uint8 x uint8 runs
+its exact integer GEMM.
+
 A Softmax that ends the model stays out of the int8 program: it is monotonic, so top-1 is unchanged,
 and the program's outputs are the logits. edgeml says so when it drops one.
 """
@@ -26,8 +33,9 @@ from edgeml.calibration import Calibration, InputSpec, load_calibration
 from edgeml.converters.onnx_load import StaticModel, read_onnx
 from edgeml.errors import UnsupportedOpError
 
-QMIN, QMAX = -128, 127
-WEIGHT_MAX = 127  # symmetric weights use [-127, 127]
+QMIN, QMAX = 0, 255  # uint8 storage (see the module docstring)
+WEIGHT_MAX = 127  # symmetric weights use [-127, 127] ...
+WEIGHT_ZERO_POINT = 128  # ... stored as uint8 around 128
 _WEIGHTED = {"Conv", "Gemm", "MatMul"}
 _BINARY = {"Add", "Mul"}
 _MOVERS = {"Reshape", "Flatten", "MaxPool", "Transpose", "Squeeze", "Unsqueeze"}
@@ -313,23 +321,23 @@ def _calibrate(model, data: Calibration, options: QuantizeOptions,
     return ranges
 
 
-def activation_quant(lo: float, hi: float) -> tuple[np.float32, np.int8]:
-    """Asymmetric int8 parameters over [lo, hi] widened to hold 0; a range of 0 gets scale 1."""
+def activation_quant(lo: float, hi: float) -> tuple[np.float32, np.uint8]:
+    """Asymmetric 8-bit parameters over [lo, hi] widened to hold 0; a range of 0 gets scale 1."""
     lo, hi = min(lo, 0.0), max(hi, 0.0)
     scale = np.float32((hi - lo) / (QMAX - QMIN)) if hi > lo else np.float32(1.0)
     zero_point = int(np.clip(np.rint(QMIN - lo / float(scale)), QMIN, QMAX))
-    return scale, np.int8(zero_point)
+    return scale, np.uint8(zero_point)
 
 
 def weight_quant(weights: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per-channel symmetric int8 weights along AXIS: (int8 values, float32 scales)."""
+    """Per-channel symmetric int8 weights along AXIS, stored as uint8 around 128: (values, float32 scales)."""
     moved = np.moveaxis(weights.astype(np.float64), axis, 0)
     peak = np.abs(moved.reshape(moved.shape[0], -1)).max(axis=1)
     scales = np.where(peak > 0, peak / WEIGHT_MAX, 1.0).astype(np.float32)
     shape = [1] * weights.ndim
     shape[axis] = -1
     q = np.clip(np.rint(weights / scales.reshape(shape).astype(np.float64)), -WEIGHT_MAX, WEIGHT_MAX)
-    return q.astype(np.int8), scales
+    return (q + WEIGHT_ZERO_POINT).astype(np.uint8), scales
 
 
 # ---------------------------------------------------------------------------------------------
@@ -343,7 +351,7 @@ class _QdqWriter:
         self.nodes: list = []
         self.initializers: list = []
         self.dequantized: dict[str, str] = {}  # float value -> its DQ(Q(value)) name
-        self.params: dict[str, tuple[np.float32, np.int8]] = {}
+        self.params: dict[str, tuple[np.float32, np.uint8]] = {}
 
     def write(self):
         import onnx
@@ -378,7 +386,7 @@ class _QdqWriter:
         self.initializers.append(onnx.numpy_helper.from_array(np.asarray(value), name))
         return name
 
-    def _qdq(self, name: str, params: tuple[np.float32, np.int8] | None = None) -> str:
+    def _qdq(self, name: str, params: tuple[np.float32, np.uint8] | None = None) -> str:
         """DQ(Q(name)) with the value's calibrated parameters (or PARAMS); created once per value."""
         import onnx
 
@@ -390,7 +398,7 @@ class _QdqWriter:
             params = activation_quant(*self.ranges[name])
         self.params[name] = params
         scale = self._const(f"{name}/scale", np.array(params[0], np.float32))
-        zp = self._const(f"{name}/zero_point", np.array(params[1], np.int8))
+        zp = self._const(f"{name}/zero_point", np.array(params[1], np.uint8))
         self.nodes.append(onnx.helper.make_node("QuantizeLinear", [name, scale, zp], [f"{name}/q"]))
         self.nodes.append(onnx.helper.make_node("DequantizeLinear", [f"{name}/q", scale, zp], [f"{name}/dq"]))
         self.dequantized[name] = f"{name}/dq"
@@ -438,8 +446,8 @@ class _QdqWriter:
         if name in self.static.constants:
             value = self.static.constants[name].astype(np.float64)
             params = activation_quant(float(value.min()), float(value.max()))
-            q = np.clip(np.rint(value / params[0]) + params[1], QMIN, QMAX).astype(np.int8)
-            return self._dequantize_const(name, q, np.array(params[0], np.float32), np.array(params[1], np.int8))
+            q = np.clip(np.rint(value / params[0]) + params[1], QMIN, QMAX).astype(np.uint8)
+            return self._dequantize_const(name, q, np.array(params[0], np.float32), np.array(params[1], np.uint8))
         return self._input(name)
 
     def _dequantize_const(self, name: str, q: np.ndarray, scale: np.ndarray, zp: np.ndarray, axis: int = 1) -> str:
@@ -466,7 +474,7 @@ class _QdqWriter:
                                      "has non-constant weights")
         axis = 0 if node.op_type == "Conv" or _attr(node, "transB", 0) else 1
         q, scales = weight_quant(weights, axis)
-        w = self._dequantize_const(node.input[1], q, scales, np.zeros(scales.size, np.int8), axis)
+        w = self._dequantize_const(node.input[1], q, scales, np.full(scales.size, WEIGHT_ZERO_POINT, np.uint8), axis)
         inputs = [x, w]
         if len(node.input) > 2 and node.input[2]:
             bias_scale = (np.float32(x_scale) * scales).astype(np.float32)

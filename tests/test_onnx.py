@@ -141,12 +141,14 @@ def test_quantizer_folds_batch_norm_and_writes_per_channel_symmetric_weights() -
     qdq = onnx.load_from_string(result.qdq)
     assert not any(n.op_type == "BatchNormalization" for n in qdq.graph.node)
     assert not any(n.op_type == "BatchNormalization" for n in onnx.load_from_string(result.float_model).graph.node)
-    weights = [i for i in qdq.graph.initializer if i.name.endswith("/quantized") and i.data_type == TensorProto.INT8]
+    weights = [i for i in qdq.graph.initializer if i.name.endswith("/quantized") and i.data_type == TensorProto.UINT8
+               and len(i.dims) == 2]
     assert weights
     for init in weights:
-        values = numpy_helper.to_array(init)
+        # symmetric int8 values stored as uint8 around 128 (onnxruntime's exact uint8 x uint8 kernels)
+        values = numpy_helper.to_array(init).astype(np.int64) - 128
         assert values.min() >= -127 and values.max() <= 127
-        assert np.abs(values).max() == 127  # symmetric: the largest weight of some channel uses the full range
+        assert np.all(np.abs(values).max(axis=1 if init.name.endswith("_W/quantized") else 0) == 127)
 
 
 def test_bn_folding_keeps_the_float_function() -> None:
@@ -238,7 +240,8 @@ def test_qlinear_global_average_pool_matches_onnxruntime(tmp_path: Path, dtype: 
 @pytest.mark.parametrize("model", ["onnx_small/mnist.simplified.onnx", "onnx_small/onnx2c_test_mnist_pytorch.onnx",
                                    "onnx_small/lesson14.onnx"], ids=lambda m: m.split("/")[-1])
 def test_onnxruntime_quantize_static_models_run_bit_exactly(tmp_path: Path, model: str) -> None:
-    """Models quantized by onnxruntime's own quantize_static (QDQ, per-channel int8) are read as they are."""
+    """Models quantized by onnxruntime's own quantize_static (QDQ, per channel, uint8 activations and
+    weights: the storage its x86 kernels compute exactly) are read as they are."""
     from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
 
     source = tmp_path / "float.onnx"
@@ -258,7 +261,8 @@ def test_onnxruntime_quantize_static_models_run_bit_exactly(tmp_path: Path, mode
 
     target = tmp_path / "ort_int8.onnx"
     quantize_static(str(source), str(target), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
-                    activation_type=QuantType.QInt8, weight_type=QuantType.QInt8)
+                    activation_type=QuantType.QUInt8, weight_type=QuantType.QUInt8,
+                    extra_options={"WeightSymmetric": True})
     graph = load_onnx(target)
     report = compare(graph, "onnxruntime", random_inputs(graph, 10, 1))
     assert report.mismatched_inputs == 0, report

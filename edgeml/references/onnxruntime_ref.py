@@ -1,13 +1,11 @@
-"""onnxruntime's CPU execution provider: default graph optimizations (which fuse QDQ groups into the
-QLinear kernels whose arithmetic edgeml reproduces), one thread, and one optimizer switched off.
+"""onnxruntime's CPU execution provider started as a user starts it: default graph optimizations
+(which fuse QDQ groups into the QLinear kernels whose arithmetic edgeml reproduces), one thread.
 
-QDQS8ToU8Transformer rewrites int8 activations to uint8 on x86. On CPUs without AVX-VNNI (this
-machine: AVX2 only) MLAS then multiplies u8 x s8 with vpmaddubsw, whose int16 pair sums saturate
-for large weights: the result depends on the CPU and is not the ONNX-defined integer sum
-(onnxruntime documents this and offers reduce_range as a workaround). Measured here: a QDQ MNIST
-model mismatched on 10 of 10 inputs with the rewrite and 0 of 10 without it. Models whose
-activations are uint8 and weights int8 in the file itself still take that path; edgeml computes
-the exact sum for them.
+Where onnxruntime itself is not exact, edgeml computes the ONNX-defined integer result instead:
+on x86 without AVX-VNNI (this machine: AVX2), MLAS multiplies uint8 x int8 with vpmaddubsw, whose
+int16 pair sums saturate for large weights, and its x86 build rewrites int8-activation QDQ groups
+to that form (QDQS8ToU8Transformer). Models stored uint8 x uint8 (edgeml's quantizer writes them
+so) and operator-form int8 x int8 models run exact kernels and match bit for bit.
 """
 
 from __future__ import annotations
@@ -38,7 +36,6 @@ class OnnxRuntimeReference(ReferenceRuntime):
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
-        options.add_session_config_entry("optimization.disable_specified_optimizers", "QDQS8ToU8Transformer")
         try:
             return ort.InferenceSession(model_bytes, options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own exception types (Fail, InvalidGraph, ...)
