@@ -257,13 +257,18 @@ def main() -> int:
                              bit_exact(graph, data, None)))
             try:
                 ort_int8 = ort_quantize_static(results["minmax"].float_model, data, tmp)
-                exact = "-"
+                exact, as_program = "-", None
                 try:
-                    graph, _ = edgeml_runner(ort_int8, tmp, "ort.onnx")
+                    graph, run_program = edgeml_runner(ort_int8, tmp, "ort.onnx")
                     exact = bit_exact(graph, data, None)
+                    as_program = measure(run_program, run_float, data, post)
                 except EdgemlError as exc:
                     exact = f"refused: {str(exc).split(': ')[-1][:60]}"
                 rows.append(("ort quantize_static", measure(ort_session(ort_int8), run_float, data, post), exact))
+                if as_program is not None:
+                    # The same int8 model as an integer program (edgeml's exact ONNX arithmetic): what a
+                    # device would compute, without onnxruntime's float fallbacks and x86 saturation.
+                    rows.append(("  same, int8 program", as_program, "-"))
             except Exception as exc:  # onnxruntime's quantizer raises many kinds
                 where = exc.__traceback__
                 while where.tb_next is not None:
