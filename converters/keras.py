@@ -50,8 +50,8 @@ def quantize_keras(path: str | os.PathLike, calibration: str | os.PathLike | Non
                      if t.dtype.is_floating]
         else:
             model = tf.keras.models.load_model(str(path), compile=False)
-            converter = tf.lite.TFLiteConverter.from_keras_model(model)
             specs = [InputSpec(t.name, _sample_shape(t.shape)) for t in model.inputs]
+            converter = tf.lite.TFLiteConverter.from_keras_model(_with_batch_of_one(tf, model, specs))
     except (OSError, ValueError, TypeError, KeyError) as exc:
         raise ModelFormatError(f"{path}: TensorFlow cannot load this model: {exc}") from None
     data = load_calibration(calibration, specs, seed)
@@ -77,6 +77,19 @@ def quantize_keras(path: str | os.PathLike, calibration: str | os.PathLike | Non
     except Exception as exc:  # TensorFlow raises many types (ConverterError, RuntimeError, ValueError)
         raise ModelFormatError(f"{path}: TensorFlow's int8 conversion failed: {str(exc).strip()[:2000]}\n"
                                "edgeml needs every layer in TFLite's int8 builtin ops") from None
+
+
+def _with_batch_of_one(tf, model, specs: list[InputSpec]):
+    """The model rebuilt on inputs with a batch of 1 (same weights): every shape is then static, so
+    TensorFlow's converter folds the shape arithmetic a dynamic batch leaves in the graph (SHAPE, PACK,
+    GATHER, REDUCE_PROD around Dense layers applied to sequences), as a microcontroller needs."""
+    inputs = [tf.keras.Input(batch_size=1, shape=spec.shape[1:], name=spec.name) for spec in specs]
+    try:
+        static = tf.keras.models.clone_model(model, input_tensors=inputs if len(inputs) > 1 else inputs[0])
+    except (ValueError, TypeError):  # subclassed models cannot be cloned: convert them as they are
+        return model
+    static.set_weights(model.get_weights())
+    return static
 
 
 def _sample_shape(shape) -> tuple[int, ...]:

@@ -1,7 +1,8 @@
 """Keras / SavedModel sources: TensorFlow's int8 converter with edgeml's calibration data, then the
 same bit-exact standard as .tflite models, and the int8 model's distance from float.
 
-Uses the bundled digits CNN (tools/make_digits_models.py, trained on scikit-learn's digits)."""
+Uses the bundled digits CNN and digits transformer (tools/make_digits_models.py, trained on
+scikit-learn's digits)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ from edgeml.runtime.executor import Runner  # noqa: E402
 from edgeml.runtime.program import prepare_program  # noqa: E402
 
 MODEL = BUNDLED / "digits_cnn.keras"
+TRANSFORMER = BUNDLED / "digits_transformer.keras"
 CALIBRATION = BUNDLED / "digits_calibration.npz"
 TEST = BUNDLED / "digits_test.npz"
 SPECS = [InputSpec("image", (1, 8, 8, 1))]
@@ -135,8 +137,25 @@ def test_cli_refuses_quantizing_a_tflite(tmp_path) -> None:
     assert proc.returncode == 2 and "already quantized" in proc.stderr
 
 
+def test_keras_transformer_converts_static_bit_exact_and_as_accurate() -> None:
+    """Self-attention, LayerNormalization and Dense layers on token sequences: converted with a batch
+    of 1, TensorFlow folds all shape arithmetic, and the int8 program keeps the float accuracy."""
+    from edgeml.compare import compare, random_inputs
+
+    graph = load(TRANSFORMER, CALIBRATION)
+    ops = {n.op for n in graph.nodes}
+    assert {"BATCH_MATMUL", "SOFTMAX", "FULLY_CONNECTED"} <= ops and not ops & {"SHAPE", "PACK", "GATHER"}
+    for against in ("tflite", "tflm"):
+        assert compare(graph, against, random_inputs(graph, 10, seed=1)).mismatched_inputs == 0, against
+    held_out = load_calibration(TEST, SPECS)
+    report = measure(graph, Runner(prepare_program(graph, "tflite")), float_runner(TRANSFORMER), held_out.samples,
+                     "test", load_labels(TEST, len(held_out)))
+    assert report.float_accuracy > 0.95 and report.int8_accuracy >= report.float_accuracy - 0.01, report
+
+
+@pytest.mark.parametrize("model", [MODEL, TRANSFORMER], ids=lambda m: m.stem)
 @pytest.mark.parametrize("target", ["host", "qemu-mps2-an386"])
-def test_keras_model_verifies_on_the_firmware(target: str) -> None:
+def test_keras_model_verifies_on_the_firmware(target: str, model) -> None:
     import shutil
 
     from edgeml.hil.verify import verify
@@ -145,5 +164,5 @@ def test_keras_model_verifies_on_the_firmware(target: str) -> None:
     board = load_board(target)
     if board.emulated and shutil.which("qemu-system-arm") is None:
         pytest.skip("qemu-system-arm not installed")
-    report = verify(MODEL, board, "tflite", 20, seed=5, calibration=CALIBRATION)
+    report = verify(model, board, "tflite", 20, seed=5, calibration=CALIBRATION)
     assert (report.inputs, report.mismatched_inputs) == (20, 0)

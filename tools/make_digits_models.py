@@ -3,13 +3,17 @@ package, nothing downloaded), saved as Keras, with calibration and held-out samp
 
     .venv/bin/python tools/make_digits_models.py             # needs the extras: pip install -e '.[keras]'
     .venv/bin/python tools/make_digits_models.py --onnx-only # re-export the ONNX twin of the bundled .keras
+    .venv/bin/python tools/make_digits_models.py --transformer-only  # retrain only digits_transformer.keras
 
 Writes edgeml/models/digits_cnn.keras, digits_calibration.npz (200 training images, under the model
 input's name "image") and digits_test.npz (the 397 held-out images and their "labels"), then the same
 network as a float ONNX model, digits_cnn.onnx (written here from the Keras weights: Conv, grouped
 Conv for the depthwise layer, MaxPool, GlobalAveragePool, Gemm, Softmax; its input stays NHWC, as in
-Keras, and a Transpose leads into NCHW). Seeded: the same run gives the same weights on the same
-TensorFlow build.
+Keras, and a Transpose leads into NCHW); and a tiny transformer on the same data,
+digits_transformer.keras: the image's 64 pixels embedded as 8 tokens of 24 features by one Dense layer
+(which also gives each token its position), one encoder block (2-head self-attention, residual,
+LayerNormalization, ReLU feed-forward 48, residual, LayerNormalization), mean over tokens, Dense(10),
+Softmax. Seeded: the same run gives the same weights on the same TensorFlow build.
 """
 
 from __future__ import annotations
@@ -49,6 +53,41 @@ def build(tf):
         layers.Dense(10),
         layers.Softmax(),
     ], name="digits_cnn")
+
+
+TOKENS, D_MODEL, HEADS, KEY_DIM, D_FF = 8, 24, 2, 12, 48
+
+
+def build_transformer(tf):
+    layers = tf.keras.layers
+    image = layers.Input((8, 8, 1), name="image")
+    x = layers.Reshape((64,))(image)
+    x = layers.Dense(TOKENS * D_MODEL, name="embed")(x)  # per-token projection, position included
+    x = layers.Reshape((TOKENS, D_MODEL))(x)
+    attention = layers.MultiHeadAttention(num_heads=HEADS, key_dim=KEY_DIM, name="attention")(x, x)
+    x = layers.LayerNormalization(epsilon=1e-6, name="norm1")(layers.Add()([x, attention]))
+    ff = layers.Dense(D_FF, activation="relu", name="ff1")(x)
+    ff = layers.Dense(D_MODEL, name="ff2")(ff)
+    x = layers.LayerNormalization(epsilon=1e-6, name="norm2")(layers.Add()([x, ff]))
+    x = layers.GlobalAveragePooling1D()(x)
+    x = layers.Dense(10, name="classify")(x)
+    return tf.keras.Model(image, layers.Softmax()(x), name="digits_transformer")
+
+
+def train_transformer(tf) -> None:
+    tf.keras.utils.set_random_seed(SEED)
+    x_train, y_train, x_test, y_test = digits()
+    model = build_transformer(tf)
+    model.compile(optimizer=tf.keras.optimizers.Adam(3e-3), loss="sparse_categorical_crossentropy",
+                  metrics=["accuracy"])
+    model.fit(x_train, y_train, epochs=60, batch_size=32, verbose=0)
+    _, accuracy = model.evaluate(x_test, y_test, verbose=0)
+    inference = build_transformer(tf)
+    inference.set_weights(model.get_weights())
+    path = MODELS / "digits_transformer.keras"
+    inference.save(path)
+    print(f"{path.name}: {path.stat().st_size:,} bytes, {model.count_params():,} parameters, float test accuracy "
+          f"{accuracy:.4f} on {len(x_test)} images")
 
 
 def export_onnx(keras_path: Path, onnx_path: Path) -> None:
@@ -125,6 +164,10 @@ def main() -> None:
         return
     import tensorflow as tf
 
+    if "--transformer-only" in sys.argv:
+        train_transformer(tf)
+        return
+
     tf.keras.utils.set_random_seed(SEED)
     x_train, y_train, x_test, y_test = digits()
     model = build(tf)
@@ -141,6 +184,7 @@ def main() -> None:
     size = (MODELS / "digits_cnn.keras").stat().st_size
     print(f"digits_cnn.keras: {size:,} bytes, float test accuracy {accuracy:.4f} on {len(x_test)} images")
     export_onnx(MODELS / "digits_cnn.keras", MODELS / "digits_cnn.onnx")
+    train_transformer(tf)
 
 
 if __name__ == "__main__":
