@@ -6,7 +6,8 @@
 # 2. the float digits CNN (Keras): quantized to int8 on its calibration samples, int8 against float
 #    on held-out digits, then the same firmware verification;
 # 3. the same CNN as float ONNX: edgeml's own quantizer, int8 against float, and the int8 QDQ model
-#    bit-exact against onnxruntime on the host (no C kernels for onnxruntime's arithmetic yet).
+#    bit-exact against onnxruntime on the host (no C kernels for onnxruntime's arithmetic yet);
+# 4. the bundled float Keras digits transformer: quantized, measured against float, verified on QEMU.
 # Usage: bash tools/demo.sh [MODEL]   (MODEL replaces the transformer in step 1)
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/bootstrap.sh"
@@ -31,3 +32,8 @@ onnx_digits=edgeml/models/digits_cnn.onnx
 edgeml quantize "$onnx_digits" --calibration "$calibration" --held-out edgeml/models/digits_test.npz \
     -o build/digits_cnn_int8.onnx
 edgeml compare build/digits_cnn_int8.onnx --against onnxruntime -n 100
+
+transformer=edgeml/models/digits_transformer.keras
+edgeml quantize "$transformer" --calibration "$calibration" --held-out edgeml/models/digits_test.npz \
+    -o build/digits_transformer_int8.tflite
+edgeml verify "$transformer" --calibration "$calibration" --target "$target" -n 10 -o "build/demo-transformer-$target"
