@@ -158,7 +158,8 @@ class _Lowering:
             return
         if op in ("QLinearAdd", "QLinearMul") and node.domain == "com.microsoft":
             a, b = self._qinput(node, 0, 1, 2), self._qinput(node, 3, 4, 5)
-            self._binary(node, op[7:], a, b, node.output[0], self._out_quant(node, 6, 7, node.output[0]))
+            self._binary(node, {"QLinearAdd": "Add", "QLinearMul": "Mul"}[op], a, b, node.output[0],
+                         self._out_quant(node, 6, 7, node.output[0]))
             return
         if op == "QLinearGlobalAveragePool" and node.domain == "com.microsoft":
             if _attr(node, "channels_last", 0):
@@ -167,8 +168,7 @@ class _Lowering:
                                  self._out_quant(node, 3, 4, node.output[0]))
             return
         if op == "Relu" and node.input[0] in self.values:
-            self._integer_relu(node)
-            return
+            raise self._unsupported(node, "Relu on a quantized tensor outside a QDQ group")
         if self._float_op_feeding_quantize(node):
             return  # lowered by the QuantizeLinear that ends its QDQ group
         if op == "Relu" and self.producers.get(node.input[0]) is not None and self._float_op_feeding_quantize(
@@ -576,11 +576,6 @@ class _Lowering:
         axes = self._add_tensor("", (2,), DType.INT32, None, TensorKind.CONSTANT, np.array([1, 2], np.int32))
         out = self._set_output(out_name, (n, 1, 1, c), out_quant, True)
         self._add_node("MEAN", [x_index, axes], [out], ReducerAttrs(keep_dims=True), node)
-
-    def _integer_relu(self, node) -> None:
-        """Relu on an integer tensor (operator-form graphs): a clamp at the zero point, i.e. MAX_POOL
-        would be wrong; edgeml has no standalone integer Relu yet."""
-        raise self._unsupported(node, "Relu on a quantized tensor outside a QDQ group")
 
     def _move(self, node, source: str, out_name: str) -> None:
         op = node.op_type

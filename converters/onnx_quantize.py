@@ -61,10 +61,10 @@ def quantize_onnx(path: str | os.PathLike, calibration: str | os.PathLike | None
 
     static = read_onnx(path)
     _check_float(static)
-    _clean_up(static)
+    caps = _clean_up(static)
     float_model = static.model.SerializeToString()
     samples = _calibration(static, calibration)
-    ranges = _calibrate(static.model, samples, options, [s.name for s in input_specs(static)])
+    ranges = _calibrate(static.model, samples, options, [s.name for s in input_specs(static)], caps)
     qdq = _QdqWriter(static, ranges).write()
     onnx.checker.check_model(qdq)
     return QuantizedOnnx(qdq.SerializeToString(), float_model)
@@ -102,13 +102,14 @@ def _check_float(static: StaticModel) -> None:
 # Graph clean-up on the float model
 
 
-def _clean_up(static: StaticModel) -> None:
+def _clean_up(static: StaticModel) -> dict[str, float]:
+    """Rewrite the float graph in place; returns the range caps of Clips turned into Relus."""
     graph = static.graph
     _remove_identities(static)
     _fold_batch_norms(static)
     _fold_bias_adds(static)
     _matmul_add_to_gemm(static)
-    _clips_to_relus(static)
+    caps = _clips_to_relus(static)
     _drop_final_softmax(static)
     del graph.initializer[:]
     import onnx
@@ -117,6 +118,7 @@ def _clean_up(static: StaticModel) -> None:
     for name, value in static.constants.items():
         if name in used:
             graph.initializer.append(onnx.numpy_helper.from_array(value, name))
+    return caps
 
 
 def _rename_uses(static: StaticModel, old: str, new: str) -> None:
@@ -241,9 +243,9 @@ def _matmul_add_to_gemm(static: StaticModel) -> None:
     _remove(static, doomed)
 
 
-def _clips_to_relus(static: StaticModel) -> None:
-    """Clip(x, 0, hi) becomes Relu; calibration then caps the range at hi (_calibrate)."""
-    static.clip_caps = {}
+def _clips_to_relus(static: StaticModel) -> dict[str, float]:
+    """Clip(x, 0, hi) becomes Relu; calibration then caps the range at hi (returned by output name)."""
+    caps: dict[str, float] = {}
     for node in static.graph.node:
         if node.op_type != "Clip":
             continue
@@ -254,7 +256,8 @@ def _clips_to_relus(static: StaticModel) -> None:
             node.op_type = "Relu"
             del node.input[1:]
             if hi is not None:
-                static.clip_caps[node.output[0]] = hi
+                caps[node.output[0]] = hi
+    return caps
 
 
 def _drop_final_softmax(static: StaticModel) -> None:
@@ -275,8 +278,8 @@ def _calibration(static: StaticModel, calibration: str | os.PathLike | None) -> 
     return load_calibration(calibration, input_specs(static))
 
 
-def _calibrate(model, data: Calibration, options: QuantizeOptions,
-               input_names: Sequence[str]) -> dict[str, tuple[float, float]]:
+def _calibrate(model, data: Calibration, options: QuantizeOptions, input_names: Sequence[str],
+               caps: dict[str, float]) -> dict[str, tuple[float, float]]:
     """(min, max) of every float value over the calibration samples, from onnxruntime."""
     import onnx
     import onnxruntime as ort
@@ -316,7 +319,7 @@ def _calibrate(model, data: Calibration, options: QuantizeOptions,
             hi = float(np.percentile(flat, options.percentile))
         else:
             lo, hi = float(flat.min()), float(flat.max())
-        cap = getattr(model, "clip_caps", {}).get(name)
+        cap = caps.get(name)
         ranges[name] = (lo, hi if cap is None else min(hi, cap))
     return ranges
 

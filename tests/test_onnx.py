@@ -302,3 +302,31 @@ def test_cli_quantizes_a_float_tflite_to_qdq_onnx(tmp_path: Path) -> None:
     assert compare(graph, "onnxruntime", random_inputs(graph, 10, 0)).mismatched_inputs == 0
     result = runner.invoke(main, ["quantize", str(zoo_path("mlperf_tiny/ad01_int8.tflite")), "-o", str(out)])
     assert result.exit_code != 0 and "already quantized" in result.output
+
+
+def test_clip_becomes_relu_with_its_range_capped_and_folds_into_the_conv(tmp_path: Path) -> None:
+    """Conv -> Clip(0, 6) (ReLU6): edgeml's quantizer caps the output range at 6 (scale 6/255 from zero),
+    so the clamp is the quantized range itself; onnxruntime and edgeml then agree bit for bit."""
+    rng = np.random.default_rng(0)
+    weights = rng.standard_normal((8, 3, 3, 3)).astype(np.float32) * 2  # outputs well beyond 6
+    nodes = [helper.make_node("Conv", ["x", "w", "b"], ["c"], pads=[1, 1, 1, 1]),
+             helper.make_node("Clip", ["c", "lo", "hi"], ["y"])]
+    inits = [numpy_helper.from_array(weights, "w"), numpy_helper.from_array(np.zeros(8, np.float32), "b"),
+             numpy_helper.from_array(np.array(0.0, np.float32), "lo"),
+             numpy_helper.from_array(np.array(6.0, np.float32), "hi")]
+    graph = helper.make_graph(nodes, "relu6", [helper.make_tensor_value_info("x", TensorProto.FLOAT, (1, 3, 8, 8))],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, (1, 8, 8, 8))], inits)
+    source = tmp_path / "relu6.onnx"
+    source.write_bytes(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)],
+                                         ir_version=8).SerializeToString())
+    calibration = tmp_path / "calibration.npy"
+    np.save(calibration, rng.standard_normal((32, 3, 8, 8)).astype(np.float32))
+    result = quantize_onnx(source, calibration)
+    qdq = onnx.load_from_string(result.qdq)
+    scales = {i.name: numpy_helper.to_array(i) for i in qdq.graph.initializer}
+    assert not any(n.op_type == "Clip" for n in qdq.graph.node)
+    assert scales["y/float/scale"] == np.float32(6.0 / 255) and scales["y/float/zero_point"] == 0
+    path = tmp_path / "relu6.int8.onnx"
+    path.write_bytes(result.qdq)
+    model = load_onnx(path)
+    assert compare(model, "onnxruntime", random_inputs(model, 10, 0)).mismatched_inputs == 0

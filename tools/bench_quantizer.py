@@ -158,11 +158,10 @@ def edgeml_runner(qdq: bytes, tmp: Path, name: str):
     return graph, lambda inputs: runner.run([inputs[0].reshape(graph.tensors[graph.inputs[0]].shape)]).outputs
 
 
-def bit_exact(graph, data: Data, reference) -> str:
+def bit_exact(graph, data: Data) -> str:
     from edgeml.compare import compare
 
     report = compare(graph, "onnxruntime", [[x] for x in data.held_out[:20]])
-    del reference
     return "yes" if report.mismatched_inputs == 0 else f"NO ({report.mismatched_inputs}/20)"
 
 
@@ -254,13 +253,13 @@ def main() -> int:
             for method, result in results.items():
                 graph, run_int8 = edgeml_runner(result.qdq, tmp, f"edgeml_{method}.onnx")
                 rows.append((f"edgeml {method}", measure(run_int8, run_float, data, post),
-                             bit_exact(graph, data, None)))
+                             bit_exact(graph, data)))
             try:
                 ort_int8 = ort_quantize_static(results["minmax"].float_model, data, tmp)
                 exact, as_program = "-", None
                 try:
                     graph, run_program = edgeml_runner(ort_int8, tmp, "ort.onnx")
-                    exact = bit_exact(graph, data, None)
+                    exact = bit_exact(graph, data)
                     as_program = measure(run_program, run_float, data, post)
                 except EdgemlError as exc:
                     exact = f"refused: {str(exc).split(': ')[-1][:60]}"
