@@ -209,12 +209,12 @@ DEFAULT_TARGET = "qemu-mps2-an386"
 @click.option("-o", "--output", "outdir", type=click.Path(file_okay=False), required=True,
               help="Directory of the C project (created, or replaced if edgeml made it).")
 @click.option("--target", default=DEFAULT_TARGET, show_default=True, help="Board name (see `edgeml targets`).")
-@click.option("--reference", type=REFERENCES, default="tflite", show_default=True,
-              help="Whose integer arithmetic the firmware reproduces.")
+@click.option("--reference", type=REFERENCES, default=None,
+              help="Whose integer arithmetic the firmware reproduces [default: onnxruntime for .onnx, else tflite].")
 @click.option("--calibration", type=click.Path(exists=True), default=None,
               help="Float sources (.keras, SavedModel): samples to quantize with (.npy/.npz or a directory).")
 @user_errors
-def convert(model: str, outdir: str, target: str, reference: str, calibration: str | None) -> None:
+def convert(model: str, outdir: str, target: str, reference: str | None, calibration: str | None) -> None:
     """Write a self-contained C project for MODEL on a board; build it with `make -C OUTDIR`.
 
     Exits 1 without writing anything if the model does not fit the board.
@@ -226,12 +226,14 @@ def convert(model: str, outdir: str, target: str, reference: str, calibration: s
 
     board = load_board(target)
     try:
-        compiled = compile_for(load(model, calibration), board, reference)
+        graph = load(model, calibration)
+        compiled = compile_for(graph, board, reference or graph.native_numerics)
     except BudgetError as exc:
         click.echo(f"edgeml: {exc}", err=True)
         sys.exit(1)
     info = write_project(compiled.program, compiled.plan, board, Path(outdir))
-    click.echo(f"wrote {outdir} for {board.name} ({reference} numerics): arena {info.arena_bytes:,} bytes, "
+    numerics = compiled.program.numerics.value
+    click.echo(f"wrote {outdir} for {board.name} ({numerics} numerics): arena {info.arena_bytes:,} bytes, "
                f"const data {info.weight_bytes:,} bytes, kernels: {', '.join(info.kernels)}")
     click.echo(f"build it with `make -C {outdir}` or `edgeml build {outdir}`")
 
@@ -426,8 +428,8 @@ def _print_identity(device_info, where: str) -> None:
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--port", default=None, help="Serial port of a real board, or the socket:// address of a QEMU "
               "started by `edgeml flash`. Emulated boards and the host need none.")
-@click.option("--reference", type=REFERENCES, default="tflite", show_default=True,
-              help="Whose integer arithmetic the firmware reproduces.")
+@click.option("--reference", type=REFERENCES, default=None,
+              help="Whose integer arithmetic the firmware reproduces [default: onnxruntime for .onnx, else tflite].")
 @click.option("-o", "--output", "outdir", type=click.Path(file_okay=False), default=None,
               help="Where the C project goes (default: a cache folder keyed by model, board and edgeml version).")
 @click.option("--no-flash", is_flag=True, help="Real boards: the board already runs this firmware.")
@@ -436,7 +438,8 @@ def _print_identity(device_info, where: str) -> None:
               help="Float sources (.keras, SavedModel): samples to quantize with (.npy/.npz or a directory).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @user_errors
-def verify(model: str, target: str, count: int, seed: int, port: str | None, reference: str, outdir: str | None,
+def verify(model: str, target: str, count: int, seed: int, port: str | None, reference: str | None,
+           outdir: str | None,
            no_flash: bool, profile: bool, calibration: str | None, as_json: bool) -> None:
     """Convert, build, flash or start MODEL on a board, stream N inputs over the serial protocol and
     compare every output byte with the host runtime.

@@ -330,3 +330,60 @@ def test_clip_becomes_relu_with_its_range_capped_and_folds_into_the_conv(tmp_pat
     path.write_bytes(result.qdq)
     model = load_onnx(path)
     assert compare(model, "onnxruntime", random_inputs(model, 10, 0)).mismatched_inputs == 0
+
+
+MODELS_DIR = Path(__file__).resolve().parent.parent / "edgeml" / "models"
+
+
+def _quantized(tmp_path: Path, source: Path, calibration: Path | None = None) -> Path:
+    from edgeml.converters.tflite import load_tflite
+    from edgeml.converters.tflite_float_onnx import tflite_graph_to_onnx
+
+    if source.suffix == ".tflite":
+        exported = tmp_path / (source.stem + ".onnx")
+        exported.write_bytes(tflite_graph_to_onnx(load_tflite(source)))
+        source = exported
+    path = tmp_path / (source.stem + ".int8.onnx")
+    path.write_bytes(quantize_onnx(source, calibration).qdq)
+    return path
+
+
+@pytest.mark.parametrize("model", ["BUNDLED/digits_cnn.onnx", "mlperf_tiny/kws_ref_model_float32.tflite",
+                                   "mlperf_tiny/ad01_fp32.tflite"], ids=lambda m: m.split("/")[-1])
+def test_onnxruntime_numerics_in_c(tmp_path: Path, model: str) -> None:
+    """The C kernels with EDG_ROUND_FLOAT32 (the float32 scale's bits, round half to even) against numba,
+    op by op, on edgeml-quantized ONNX models."""
+    from c_conformance import assert_c_matches
+
+    if model.startswith("BUNDLED/"):
+        path = _quantized(tmp_path, MODELS_DIR / model.split("/")[1], MODELS_DIR / "digits_calibration.npz")
+    else:
+        path = _quantized(tmp_path, zoo_path(model))
+    graph = load_onnx(path)
+    assert_c_matches(graph, "onnxruntime", random_inputs(graph, 3, seed=2))
+
+
+def test_onnxruntime_ops_without_c_kernels_are_refused_by_name(tmp_path: Path) -> None:
+    from edgeml.codegen.model_c import generate
+    from edgeml.plan.memory import plan_memory
+
+    path = tmp_path / "add.onnx"
+    path.write_bytes(_contrib_model("QLinearAdd", TensorProto.INT8, (0.05, 0.02, 0.06), (1, 2, 3)))
+    program = prepare_program(load_onnx(path), "onnxruntime")
+    with pytest.raises(UnsupportedOpError, match="onnxruntime numerics for ADD"):
+        generate(program, plan_memory(program.graph, numerics=program.numerics))
+
+
+@pytest.mark.parametrize("target", ["host", "qemu-mps2-an386"])
+def test_onnx_digits_verifies_on_the_firmware(tmp_path: Path, target: str) -> None:
+    import shutil
+
+    from edgeml.hil.verify import verify
+    from edgeml.targets import load_board
+
+    board = load_board(target)
+    if board.emulated and shutil.which("qemu-system-arm") is None:
+        pytest.skip("qemu-system-arm not installed")
+    path = _quantized(tmp_path, MODELS_DIR / "digits_cnn.onnx", MODELS_DIR / "digits_calibration.npz")
+    report = verify(path, board, None, 20, seed=4)
+    assert (report.numerics, report.inputs, report.mismatched_inputs) == ("onnxruntime", 20, 0)

@@ -24,7 +24,10 @@ from edgeml.firmware import INCLUDE_DIR, KERNEL_DIR, SOURCE_DIR
 from edgeml.ir.graph import Graph
 
 WARNINGS = ("-Wall", "-Wextra", "-Werror", "-Wconversion", "-Wno-sign-conversion")
-HOST_CFLAGS = ("-std=c99", "-O2", "-fPIC", *WARNINGS)
+# Float arithmetic exactly as written (onnxruntime's float32 requantization rounds each product once;
+# a fused multiply-add would round differently).
+FLOAT_FLAGS = ("-ffp-contract=off",)
+HOST_CFLAGS = ("-std=c99", "-O2", "-fPIC", *FLOAT_FLAGS, *WARNINGS)
 RUNTIME_SOURCES = ("edg_model.c",)
 
 

@@ -62,16 +62,13 @@ class _Writer:
         return symbol
 
 
-# The numerics the C kernels reproduce (edgeml/quant/requant.py's twin is firmware/include/edg_requant.h).
-C_NUMERICS = ("tflite", "tflm")
-
-
 def generate(program: Program, plan: MemoryPlan, prefix: str = "model") -> GeneratedModel:
     graph = program.graph
     where = graph.source_path or graph.name
-    if program.numerics.value not in C_NUMERICS:
-        raise UnsupportedOpError(f"{where}: no C kernels reproduce the {program.numerics.value} numerics yet; "
-                                 f"generate firmware with --reference {' or '.join(C_NUMERICS)}")
+    missing = sorted({step.node.op for step in program.steps if program.numerics not in step.spec.c_numerics})
+    if missing:
+        raise UnsupportedOpError(f"{where}: no C kernel reproduces {program.numerics.value} numerics for "
+                                 f"{', '.join(missing)} yet; run the model on the host (edgeml run/compare)")
     prefix = c_identifier(prefix)
     out = _Writer(prefix)
     arena = f"{prefix}_arena"

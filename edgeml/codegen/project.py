@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from edgeml import __version__
-from edgeml.codegen.host_build import WARNINGS
+from edgeml.codegen.host_build import FLOAT_FLAGS, WARNINGS
 from edgeml.codegen.model_c import GeneratedModel, generate
 from edgeml.errors import EdgemlError
 from edgeml.firmware import INCLUDE_DIR, KERNEL_DIR, SOURCE_DIR
@@ -97,7 +97,7 @@ def makefile(info: ProjectInfo, board: Board, target: TargetFiles) -> str:
         f"SIZE := {'size' if host else 'arm-none-eabi-size'}",
         "OPT ?= -O2",
         f"CFLAGS := -std=c99 $(OPT) -g {' '.join(target.cflags)} -ffunction-sections -fdata-sections "
-        f"{' '.join(WARNINGS)} "
+        f"{' '.join(FLOAT_FLAGS)} {' '.join(WARNINGS)} "
         f"-DEDGEML_VERSION='\"{__version__}\"' -DEDG_APP_MODEL={info.prefix}_model $(EXTRA_CFLAGS)",
         "CPPFLAGS := -Imodel -Ifirmware/include -Ifirmware/kernels -Itarget -MMD -MP",
     ]

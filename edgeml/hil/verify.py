@@ -147,13 +147,14 @@ def verify_on_device(compiled: Compiled, client, count: int, seed: int, report: 
     return report
 
 
-def verify(model: str | Path, board: Board, numerics: str = "tflite", count: int = 20, seed: int = 0,
+def verify(model: str | Path, board: Board, numerics: str | None = None, count: int = 20, seed: int = 0,
            port: str | None = None, flash_board: bool = True, outdir: Path | None = None,
            progress: Callable[[int], None] | None = None,
            on_stage: Callable[[str], None] | None = None, profile: bool = False,
            calibration: str | Path | None = None) -> VerifyReport:
     """`edgeml verify`: convert MODEL for BOARD, build, flash (real boards) or start (QEMU, host),
-    stream COUNT inputs and compare every output byte with the host runtime."""
+    stream COUNT inputs and compare every output byte with the host runtime. NUMERICS None: the
+    model's own reference (onnxruntime for ONNX, tflite otherwise)."""
     from edgeml.api import load
     from edgeml.codegen.linker import is_native
     from edgeml.hil.device import is_url, open_device
@@ -163,7 +164,7 @@ def verify(model: str | Path, board: Board, numerics: str = "tflite", count: int
     if real_board and port is None:
         raise EdgemlError(f"{board.name} is a real board: pass its serial port with --port (e.g. /dev/ttyACM0)")
     graph = load(model, calibration)
-    compiled = compile_for(graph, board, numerics)
+    compiled = compile_for(graph, board, numerics or graph.native_numerics)
     stage(f"building for {board.name}")
     info, build = convert_and_build(compiled, board, outdir)
     report = VerifyReport(model=str(model), target=board.name, numerics=compiled.program.numerics.value,

@@ -130,6 +130,8 @@ class OpSpec:
     # The references whose arithmetic prepare() can reproduce; preparing for another is refused.
     # Ops that only move bytes compute the same in every reference (ALL_NUMERICS).
     numerics: frozenset[Numerics] = TFLITE_NUMERICS
+    # The numerics c_emit's kernel reproduces (a subset of `numerics`); code generation refuses others.
+    c_numerics: frozenset[Numerics] = TFLITE_NUMERICS
 
     def inplace_pairs(self, ctx: OpContext) -> tuple[tuple[int, int], ...]:
         """(output, input) pairs that may share storage for this node: fixed, or decided per node."""

@@ -23,6 +23,7 @@ from edgeml.ops.base import ALL_NUMERICS, OpContext, OpSpec
 from edgeml.ops.common import dtype_limits, require_dtype, require_quant
 from edgeml.quant.requant import (
     Rounding,
+    float32_bits,
     multiply_by_quantized_multiplier_array,
     onnx_output_scale,
     quantize_multiplier,
@@ -195,6 +196,9 @@ def c_emit(p: BatchMatMulParams, ctx: OpContext) -> CCall:
     pad = C_MAX_BATCH_RANK - len(batch)
     rows, cols = p.output_shape[-2:]
     x_cols, y_cols = x.shape[-1], y.shape[-1]
+    multiplier, shift, rounding = int(p.multiplier[0]), int(p.shift[0]), int(p.rounding)
+    if p.onnx_scale is not None:
+        multiplier, shift, rounding = int(float32_bits(p.onnx_scale)[0]), 0, int(Rounding.FLOAT32)
     return CCall("batch_matmul", "edg_batch_matmul_s8", "edg_batch_matmul_params_t", {
         "batch": (1,) * pad + batch,
         "lhs_batch_stride": (0,) * pad + tuple(_batch_strides(x.shape, batch)),
@@ -204,9 +208,9 @@ def c_emit(p: BatchMatMulParams, ctx: OpContext) -> CCall:
         "lhs_row_stride": 1 if p.adj_x else x_cols, "lhs_depth_stride": x_cols if p.adj_x else 1,
         "rhs_depth_stride": 1 if p.adj_y else y_cols, "rhs_col_stride": y_cols if p.adj_y else 1,
         "lhs_zero_point": p.lhs_zero_point, "rhs_zero_point": p.rhs_zero_point,
-        "output_zero_point": p.output_zero_point, "multiplier": int(p.multiplier[0]), "shift": int(p.shift[0]),
-        "rounding": int(p.rounding), "lo": p.lo, "hi": p.hi})
+        "output_zero_point": p.output_zero_point, "multiplier": multiplier, "shift": shift,
+        "rounding": rounding, "lo": p.lo, "hi": p.hi})
 
 
 SPEC = OpSpec(name="BATCH_MATMUL", prepare=prepare, reference=reference, kernel=kernel, macs=macs, c_emit=c_emit,
-              numerics=ALL_NUMERICS)
+              numerics=ALL_NUMERICS, c_numerics=ALL_NUMERICS)

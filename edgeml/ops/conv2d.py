@@ -163,7 +163,7 @@ def c_emit(p: Conv2DParams, ctx: OpContext) -> CCall:
     """edg_conv_2d_s8 / _s16 (firmware/kernels/edg_conv_2d.h); the bias travels widened in params."""
     _check_inplace_scratch(p.geometry, ctx)
     return CCall(module="conv_2d", function=c_function("conv_2d", p.quant), params_type="edg_conv_2d_params_t",
-                 fields=c_fields(p.geometry, p.quant), omit_inputs=(2,))
+                 fields=c_fields(p.geometry, p.quant, ctx), omit_inputs=(2,))
 
 
 def _check_inplace_scratch(g: ConvGeometry, ctx: OpContext) -> None:
@@ -178,4 +178,5 @@ def _check_inplace_scratch(g: ConvGeometry, ctx: OpContext) -> None:
 
 
 SPEC = OpSpec(name="CONV_2D", prepare=prepare, reference=reference, kernel=kernel, macs=macs, bind=bind,
-              inplace=inplace, inplace_scratch_bytes=inplace_scratch_bytes, c_emit=c_emit, numerics=ALL_NUMERICS)
+              inplace=inplace, inplace_scratch_bytes=inplace_scratch_bytes, c_emit=c_emit, numerics=ALL_NUMERICS,
+              c_numerics=ALL_NUMERICS)

@@ -34,6 +34,7 @@ from edgeml.quant.requant import (
     INT32_MAX,
     INT32_MIN,
     Rounding,
+    float32_bits,
     multiply_by_quantized_multiplier_array,
     multiply_by_quantized_multiplier_int64_array,
     onnx_output_scale,
@@ -99,6 +100,17 @@ class ConvQuant:
     weight_zero_point: np.ndarray | None = None
     # ConvInteger / MatMulInteger: the int32 sums themselves are the output.
     accumulate_only: bool = False
+
+    def c_requant(self, ctx: OpContext) -> tuple[np.ndarray, np.ndarray, int]:
+        """(multiplier, shift, rounding) for the C kernels: onnxruntime's float32 scales travel as their
+        bits with EDG_ROUND_FLOAT32. Forms the C kernels do not compute are refused."""
+        if self.accumulate_only:
+            raise ctx.unsupported("int32 accumulator outputs (ConvInteger, MatMulInteger) have no C kernel yet")
+        if self.weight_zero_point is not None:
+            raise ctx.unsupported("weights with non-zero zero points have no C kernel yet")
+        if self.float_scale is not None:
+            return float32_bits(self.float_scale), np.zeros(self.float_scale.size, np.int64), int(Rounding.FLOAT32)
+        return self.multiplier, self.shift, int(self.rounding)
 
     @property
     def exact_host_kernel(self) -> bool:
@@ -273,10 +285,11 @@ def check_scratch(ctx: OpContext, *shapes: tuple[int, ...]) -> None:
         raise ctx.unsupported(f"needs {total} bytes of scratch memory")
 
 
-def c_fields(g: ConvGeometry, q: ConvQuant, dilation: bool = True) -> dict[str, CValue]:
+def c_fields(g: ConvGeometry, q: ConvQuant, ctx: OpContext, dilation: bool = True) -> dict[str, CValue]:
     """The params fields the three C kernels share (firmware/kernels/edg_{conv_2d,depthwise_conv_2d,
     transpose_conv}.h): geometry, offsets, clamp range, per-channel multipliers and the bias, widened
     to the accumulator type (bias32 for int8, bias64 for 16x8) and omitted when the op has none."""
+    multiplier, shift, rounding = q.c_requant(ctx)
     fields: dict[str, CValue] = {
         "batches": g.batches, "in_h": g.in_h, "in_w": g.in_w, "in_c": g.in_c,
         "out_h": g.out_h, "out_w": g.out_w, "out_c": g.out_c, "filter_h": g.filter_h, "filter_w": g.filter_w,
@@ -284,7 +297,7 @@ def c_fields(g: ConvGeometry, q: ConvQuant, dilation: bool = True) -> dict[str, 
         **({"dilation_h": g.dilation_h, "dilation_w": g.dilation_w} if dilation else {}),
         "pad_h": g.pad_h, "pad_w": g.pad_w,
         "input_offset": q.input_offset, "output_offset": q.output_offset, "lo": q.lo, "hi": q.hi,
-        "rounding": int(q.rounding), "multiplier": CArray(q.multiplier), "shift": CArray(q.shift),
+        "rounding": rounding, "multiplier": CArray(multiplier), "shift": CArray(shift),
     }
     if q.bias.size:
         fields["bias64" if q.wide else "bias32"] = CArray(q.bias, np.int64 if q.wide else np.int32)

@@ -236,9 +236,10 @@ def c_emit(p: DepthwiseConv2DParams, ctx: OpContext) -> CCall:
     """edg_depthwise_conv_2d_s8 / _s16 (firmware/kernels/edg_depthwise_conv_2d.h)."""
     return CCall(module="depthwise_conv_2d", function=c_function("depthwise_conv_2d", p.quant),
                  params_type="edg_depthwise_conv_2d_params_t",
-                 fields={**c_fields(p.geometry, p.quant), "depth_multiplier": p.depth_multiplier}, omit_inputs=(2,))
+                 fields={**c_fields(p.geometry, p.quant, ctx), "depth_multiplier": p.depth_multiplier},
+                 omit_inputs=(2,))
 
 
 SPEC = OpSpec(name="DEPTHWISE_CONV_2D", prepare=prepare, reference=reference, kernel=kernel, macs=macs,
               bind=bind, inplace=inplace, inplace_scratch_bytes=inplace_scratch_bytes, c_emit=c_emit,
-              numerics=ALL_NUMERICS)
+              numerics=ALL_NUMERICS, c_numerics=ALL_NUMERICS)

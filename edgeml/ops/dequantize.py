@@ -67,4 +67,4 @@ def c_emit(p: DequantizeParams, ctx: OpContext) -> CCall:
 
 
 SPEC = OpSpec(name="DEQUANTIZE", prepare=prepare, reference=reference, kernel=kernel, c_emit=c_emit,
-              numerics=ALL_NUMERICS)
+              numerics=ALL_NUMERICS, c_numerics=ALL_NUMERICS)

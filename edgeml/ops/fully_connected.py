@@ -225,7 +225,11 @@ def macs(ctx: OpContext) -> int:
 
 
 def c_emit(p: FullyConnectedParams, ctx: OpContext) -> CCall:
-    channels = len(p.multiplier)
+    if p.onnx_quant is not None:
+        multiplier, shift, rounding = p.onnx_quant.c_requant(ctx)
+    else:
+        multiplier, shift, rounding = p.multiplier, p.shift, int(p.rounding)
+    channels = len(multiplier)
     bias = p.bias if p.bias.size else None
     return CCall(
         module="fully_connected",
@@ -234,8 +238,8 @@ def c_emit(p: FullyConnectedParams, ctx: OpContext) -> CCall:
         fields={
             "rows": ctx.input(0).num_elements // p.accum_depth, "depth": p.accum_depth, "channels": channels,
             "input_offset": p.input_offset, "filter_offset": p.filter_offset, "output_offset": p.output_offset,
-            "lo": p.lo, "hi": p.hi, "rounding": int(p.rounding),
-            "multiplier": CArray(p.multiplier), "shift": CArray(p.shift),
+            "lo": p.lo, "hi": p.hi, "rounding": rounding,
+            "multiplier": CArray(multiplier), "shift": CArray(shift),
             **({"bias64" if p.wide else "bias32": CArray(bias, np.int64 if p.wide else np.int32)}
                if bias is not None else {}),
         },
@@ -244,4 +248,4 @@ def c_emit(p: FullyConnectedParams, ctx: OpContext) -> CCall:
 
 
 SPEC = OpSpec(name="FULLY_CONNECTED", prepare=prepare, reference=reference, kernel=kernel, macs=macs, bind=bind,
-              c_emit=c_emit, numerics=ALL_NUMERICS)
+              c_emit=c_emit, numerics=ALL_NUMERICS, c_numerics=ALL_NUMERICS)

@@ -31,6 +31,7 @@ from edgeml.ops.common import dtype_limits, require_dtype, require_quant
 from edgeml.quant.fixedpoint import wrap_int32
 from edgeml.quant.requant import (
     Rounding,
+    float32_bits,
     multiply_by_quantized_multiplier,
     quantize_multiplier,
     requantize_channels_float32,
@@ -152,12 +153,15 @@ def c_emit(p: MeanParams, ctx: OpContext) -> CCall:
     strides = contiguous_strides(x.shape)
     order = [a for a in range(len(x.shape)) if a not in p.axes] + list(p.axes)
     steps = walk([x.shape[a] for a in order], [strides[a] for a in order], [0] * len(order))
+    multiplier, shift, rounding = p.multiplier, p.shift, int(p.rounding)
+    if p.onnx_scale is not None:
+        multiplier, shift, rounding = int(float32_bits(p.onnx_scale)[0]), 0, int(Rounding.FLOAT32)
     return CCall("mean", f"edg_mean_s{x.dtype.np.itemsize * 8}", "edg_mean_params_t",
                  {"walk": steps, "count": p.count, "outputs": ctx.output().num_elements,
                   "input_zero_point": p.input_zero_point, "output_zero_point": p.output_zero_point,
-                  "multiplier": p.multiplier, "shift": p.shift, "rounding": int(p.rounding), "lo": p.lo, "hi": p.hi},
+                  "multiplier": multiplier, "shift": shift, "rounding": rounding, "lo": p.lo, "hi": p.hi},
                  omit_inputs=(1,))
 
 
 SPEC = OpSpec(name="MEAN", prepare=prepare, reference=reference, kernel=kernel, macs=macs, c_emit=c_emit,
-              numerics=ALL_NUMERICS)
+              numerics=ALL_NUMERICS, c_numerics=ALL_NUMERICS)

@@ -105,6 +105,7 @@ def c_emit(p: PadParams, ctx: OpContext) -> CCall:
                   "pad_value": p.pad_value}, omit_inputs=(1, 2))
 
 
-SPEC = OpSpec(name="PAD", prepare=prepare, reference=reference, kernel=kernel, c_emit=c_emit, numerics=ALL_NUMERICS)
+SPEC = OpSpec(name="PAD", prepare=prepare, reference=reference, kernel=kernel, c_emit=c_emit, numerics=ALL_NUMERICS,
+              c_numerics=ALL_NUMERICS)
 SPEC_V2 = OpSpec(name="PADV2", prepare=prepare, reference=reference, kernel=kernel, c_emit=c_emit,
-                 numerics=ALL_NUMERICS)
+                 numerics=ALL_NUMERICS, c_numerics=ALL_NUMERICS)

@@ -190,4 +190,4 @@ def _c_emit(reduction: str):
 AVERAGE_SPEC = OpSpec(name="AVERAGE_POOL_2D", prepare=prepare, reference=average_reference, kernel=average_kernel,
                       macs=macs, c_emit=_c_emit("average"))
 MAX_SPEC = OpSpec(name="MAX_POOL_2D", prepare=prepare, reference=max_reference, kernel=max_kernel, macs=macs,
-                  c_emit=_c_emit("max"), numerics=ALL_NUMERICS)
+                  c_emit=_c_emit("max"), numerics=ALL_NUMERICS, c_numerics=ALL_NUMERICS)

@@ -58,8 +58,9 @@ def prepare(ctx: OpContext) -> QuantizeParams:
     rounding = ELEMENTWISE_ROUNDING
     if x.dtype is DType.FLOAT32:
         require_dtype(ctx, out, "output", DType.INT8, DType.INT16)
-        return QuantizeParams(True, s_out, 0, z_out, 0, 0, rounding, lo, hi, out.dtype.np, np.zeros(0, out.dtype.np),
-                              onnx=ctx.numerics.is_onnx)
+        onnx = ctx.numerics.is_onnx
+        return QuantizeParams(True, s_out, 0, z_out, 0, 0, Rounding.FLOAT32 if onnx else rounding, lo, hi,
+                              out.dtype.np, np.zeros(0, out.dtype.np), onnx=onnx)
     if ctx.numerics.is_onnx:
         raise ctx.unsupported("onnxruntime's QuantizeLinear takes float input only")
     require_dtype(ctx, out, "output", *_supported_requantize_outputs(x.dtype))
@@ -201,6 +202,8 @@ def c_emit(p: QuantizeParams, ctx: OpContext) -> CCall:
     """float32 input: the float32 division and rounding in C; int8 input: the 256-entry table; int16 and
     int32 input: one requantization per element (an int16 table would be 64K entries)."""
     x, out = ctx.input(0), ctx.output()
+    if DType.UINT8 in (x.dtype, out.dtype):
+        raise ctx.unsupported("the uint8 <-> int8 edge conversion has no C kernel yet")
     fields = {"count": out.num_elements, "scale": CFloat(p.scale), "input_offset": p.input_offset,
               "output_offset": p.output_offset, "multiplier": p.multiplier, "shift": p.shift,
               "rounding": int(p.rounding), "lo": p.lo, "hi": p.hi}
@@ -211,4 +214,4 @@ def c_emit(p: QuantizeParams, ctx: OpContext) -> CCall:
 
 
 SPEC = OpSpec(name="QUANTIZE", prepare=prepare, reference=reference, kernel=kernel, c_emit=c_emit,
-              numerics=ALL_NUMERICS)
+              numerics=ALL_NUMERICS, c_numerics=ALL_NUMERICS)

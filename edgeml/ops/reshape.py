@@ -45,4 +45,4 @@ def c_emit(_p: ReshapeParams, ctx: OpContext) -> CCall:
 
 
 SPEC = OpSpec(name="RESHAPE", prepare=prepare, reference=reference, kernel=kernel, alias=True,
-              c_emit=c_emit, numerics=ALL_NUMERICS)
+              c_emit=c_emit, numerics=ALL_NUMERICS, c_numerics=ALL_NUMERICS)

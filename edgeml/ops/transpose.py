@@ -77,4 +77,4 @@ def c_emit(p: TransposeParams, ctx: OpContext) -> CCall:
 
 
 SPEC = OpSpec(name="TRANSPOSE", prepare=prepare, reference=reference, kernel=kernel,
-              c_emit=c_emit, numerics=ALL_NUMERICS)
+              c_emit=c_emit, numerics=ALL_NUMERICS, c_numerics=ALL_NUMERICS)

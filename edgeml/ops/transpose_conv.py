@@ -175,7 +175,7 @@ def c_emit(p: TransposeConvParams, ctx: OpContext) -> CCall:
     """edg_transpose_conv_s8 / _s16 (firmware/kernels/edg_transpose_conv.h). The output shape input is
     not passed: the kernel runs with the declared static shape (the host checks the given one)."""
     return CCall(module="transpose_conv", function=c_function("transpose_conv", p.quant),
-                 params_type="edg_transpose_conv_params_t", fields=c_fields(p.geometry, p.quant, dilation=False),
+                 params_type="edg_transpose_conv_params_t", fields=c_fields(p.geometry, p.quant, ctx, dilation=False),
                  omit_inputs=(0, 3))
 
 

@@ -32,6 +32,9 @@ INT32_MAX = (1 << 31) - 1
 class Rounding(enum.IntEnum):
     SINGLE = 0
     DOUBLE = 1
+    # onnxruntime's float32 requantization; in C the multiplier then carries the scale's float32 bits
+    # (float32_bits below, EDG_ROUND_FLOAT32 in firmware/include/edg_requant.h).
+    FLOAT32 = 2
 
 
 def quantize_multiplier(real_multiplier: float, rounding: Rounding) -> tuple[int, int]:
@@ -167,6 +170,11 @@ def multiply_by_quantized_multiplier_int64_array(
 # onnxruntime's requantization (MLAS MlasRequantizeOutput, QuantizeLinear): float32 arithmetic and
 # round half to even, the one definition edgeml uses for Numerics.ONNXRUNTIME. The scale is a
 # float32 computed as ORT computes it: float32(float32(s_in * s_w) / s_out).
+
+
+def float32_bits(scales: np.ndarray) -> np.ndarray:
+    """The int32 bit patterns of float32 scales: how C kernels receive onnxruntime's requantization."""
+    return np.ascontiguousarray(np.asarray(scales, np.float32)).view(np.int32).astype(np.int64)
 
 
 def onnx_output_scale(input_scale: float, weight_scales: np.ndarray, output_scale: float) -> np.ndarray:

@@ -4,11 +4,15 @@
  * edgeml's Python side computes them for the chosen reference. The rounding mode is data:
  * EDG_ROUND_SINGLE is TFLite's one-step rounding, EDG_ROUND_DOUBLE gemmlowp's
  * SaturatingRoundingDoublingHighMul followed by RoundingDivideByPOT. Results are truncated to int32
- * as the reference kernels do. Right shifts of negative values are arithmetic (checked below). */
+ * as the reference kernels do. Right shifts of negative values are arithmetic (checked below).
+ * EDG_ROUND_FLOAT32 is onnxruntime's requantization: multiplier then holds the bits of a float32
+ * scale, the product is rounded half to even (edgeml/quant/requant.py requantize_float32_array). It
+ * needs IEEE float32 in round-to-nearest-even and -ffp-contract=off (the build passes it). */
 #ifndef EDG_REQUANT_H
 #define EDG_REQUANT_H
 
 #include <stdint.h>
+#include <string.h>
 
 #if ((-1) >> 1) != -1
 #error "edgeml needs arithmetic right shifts of negative integers"
@@ -18,7 +22,29 @@
 extern "C" {
 #endif
 
-enum { EDG_ROUND_SINGLE = 0, EDG_ROUND_DOUBLE = 1 };
+enum { EDG_ROUND_SINGLE = 0, EDG_ROUND_DOUBLE = 1, EDG_ROUND_FLOAT32 = 2 };
+
+/* v rounded half to even. |v| is first limited to 2^22 (every 8- and 16-bit result beyond it is
+ * saturated anyway); adding and subtracting 1.5 * 2^23 then leaves the integer that the FPU's
+ * round-to-nearest-even mode picks, with no libm. */
+static inline int32_t edg_round_half_even_f32(float v) {
+    const float limit = 4194304.0f;
+    const float magic = 12582912.0f;
+    v = v > limit ? limit : (v < -limit ? -limit : v);
+    const float rounded = (v + magic) - magic;
+    return (int32_t)rounded;
+}
+
+static inline float edg_f32_from_bits(int32_t bits) {
+    float value;
+    memcpy(&value, &bits, sizeof value);
+    return value;
+}
+
+/* onnxruntime's requantization of an int32 sum: float32(x) * scale, rounded half to even. */
+static inline int32_t edg_requant_f32(int32_t x, int32_t scale_bits) {
+    return edg_round_half_even_f32((float)x * edg_f32_from_bits(scale_bits));
+}
 
 static inline int64_t edg_rounding_divide_by_pot(int64_t x, int exponent) {
     const int64_t mask = ((int64_t)1 << exponent) - 1;
@@ -72,6 +98,9 @@ static inline int32_t edg_mbqm_double(int32_t x, int32_t multiplier, int32_t shi
 
 /* MultiplyByQuantizedMultiplier with the rounding chosen at conversion time. */
 static inline int32_t edg_mbqm(int32_t x, int32_t multiplier, int32_t shift, int32_t rounding) {
+    if (rounding == EDG_ROUND_FLOAT32) {
+        return edg_requant_f32(x, multiplier);
+    }
     return rounding == EDG_ROUND_SINGLE ? edg_mbqm_single(x, multiplier, shift)
                                         : edg_mbqm_double(x, multiplier, shift);
 }

@@ -13,7 +13,21 @@ static inline int64_t round_quotient(float x, float scale) {
     return (int64_t)t + (fraction >= 0.5f ? 1 : 0) - (fraction <= -0.5f ? 1 : 0);
 }
 
+/* onnxruntime's QuantizeLinear: x / scale clamped to [lo - zp, hi - zp] (NaN to the low end, as maxps
+ * does), rounded half to even, plus the zero point. */
+static inline int32_t quantize_float_onnx(const edg_quantize_params_t *p, float x) {
+    const float lo = (float)(p->lo - p->output_offset);
+    const float hi = (float)(p->hi - p->output_offset);
+    float q = x / p->scale;
+    q = q >= lo ? q : lo; /* false for NaN too */
+    q = q <= hi ? q : hi;
+    return edg_round_half_even_f32(q) + p->output_offset;
+}
+
 static inline int32_t quantize_float(const edg_quantize_params_t *p, float x) {
+    if (p->rounding == EDG_ROUND_FLOAT32) {
+        return quantize_float_onnx(p, x);
+    }
     return edg_clamp(edg_wrap32(round_quotient(x, p->scale) + p->output_offset), p->lo, p->hi);
 }
 
