@@ -5,8 +5,8 @@
 #    there and compared byte for byte with the host over the serial protocol;
 # 2. the float digits CNN (Keras): quantized to int8 on its calibration samples, int8 against float
 #    on held-out digits, then the same firmware verification;
-# 3. the same CNN as float ONNX: edgeml's own quantizer, int8 against float, and the int8 QDQ model
-#    bit-exact against onnxruntime on the host (no C kernels for onnxruntime's arithmetic yet);
+# 3. the same CNN as float ONNX: edgeml's own quantizer, int8 against float, the int8 QDQ model
+#    bit-exact against onnxruntime on the host, then in C with onnxruntime's arithmetic on QEMU;
 # 4. the bundled float Keras digits transformer: quantized, measured against float, verified on QEMU.
 # Usage: bash tools/demo.sh [MODEL]   (MODEL replaces the transformer in step 1)
 set -euo pipefail
@@ -32,6 +32,7 @@ onnx_digits=edgeml/models/digits_cnn.onnx
 edgeml quantize "$onnx_digits" --calibration "$calibration" --held-out edgeml/models/digits_test.npz \
     -o build/digits_cnn_int8.onnx
 edgeml compare build/digits_cnn_int8.onnx --against onnxruntime -n 100
+edgeml verify build/digits_cnn_int8.onnx --target "$target" -n 20 -o "build/demo-digits-onnx-$target"
 
 transformer=edgeml/models/digits_transformer.keras
 edgeml quantize "$transformer" --calibration "$calibration" --held-out edgeml/models/digits_test.npz \
