@@ -217,8 +217,11 @@ class _Lowering:
             self.graph.inputs.append(self.values[name].tensor)
             return
         if elem not in _INT_TYPES:
-            raise ModelFormatError(f"{self.path}: input '{name}' has ONNX element type {elem}; edgeml takes "
-                                   "float32, int8 or uint8 inputs")
+            import onnx
+
+            kind = onnx.TensorProto.DataType.Name(elem) if elem in onnx.TensorProto.DataType.values() else elem
+            raise UnsupportedOpError(f"{self.path}: input '{name}' is {kind}; edgeml computes 8-bit integer models "
+                                     "with float32, int8 or uint8 inputs (4- and 16-bit ONNX types are not supported)")
         # The quantization of an integer input is set by its first consumer (_with_quant).
         self.values[name] = _Value(self._add_tensor(name, shape, _INT_TYPES[elem], None))
         self.graph.inputs.append(self.values[name].tensor)

@@ -387,3 +387,8 @@ def test_onnx_digits_verifies_on_the_firmware(tmp_path: Path, target: str) -> No
     path = _quantized(tmp_path, MODELS_DIR / "digits_cnn.onnx", MODELS_DIR / "digits_calibration.npz")
     report = verify(path, board, None, 20, seed=4)
     assert (report.numerics, report.inputs, report.mismatched_inputs) == ("onnxruntime", 20, 0)
+
+
+def test_int4_models_are_refused_with_the_type() -> None:
+    with pytest.raises(UnsupportedOpError, match="INT4.*8-bit"):
+        load_onnx(zoo_path(f"{NODE_TESTS}/test_quantizelinear_int4.onnx"))

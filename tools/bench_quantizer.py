@@ -31,6 +31,7 @@ OFFICIAL = {
     "mlperf_tiny/kws_ref_model_float32.tflite": "mlperf_tiny/kws_ref_model.tflite",
     "mlperf_tiny/vww_96_float.tflite": "mlperf_tiny/vww_96_int8.tflite",
     "mlperf_tiny/pretrainedResnet.tflite": "mlperf_tiny/pretrainedResnet_quant.tflite",
+    "mlperf_tiny/pretrainedResnet_large_float.tflite": "mlperf_tiny/pretrainedResnet_large_int8.tflite",
     "mlperf_tiny/ad01_fp32.tflite": "mlperf_tiny/ad01_int8.tflite",
 }
 MODELS = [*OFFICIAL, "onnx_small/mnist.simplified.onnx", "onnx_small/onnx2c_test_mnist.onnx",
