@@ -10,8 +10,9 @@ the float model ends in Softmax, so that the official int8 models, which include
 accuracy where labels exist; and whether edgeml runs each ONNX int8 model bit-exactly.
 
 Data: the bundled digits; MNIST-shaped models get scikit-learn's 8x8 digits scaled up to their input
-size (real digits, not MNIST, with labels); the others get random samples (uniform [0, 1) images,
-standard normal features), said so in the table: agreement on random inputs says less than on data.
+size (real digits, not MNIST, with labels); the others get random samples, said so in the table:
+uniform over the input range of the official int8 model where there is one, else standard normal.
+Agreement on random inputs says less than agreement on data.
 onnxruntime runs the int8 models as a user runs them (default options).
 """
 
@@ -66,6 +67,20 @@ def digits_like(shape: tuple[int, ...], held_out: int) -> Data | None:
                 data.target[CALIBRATION:CALIBRATION + held_out], f"digits {side}x{side}")
 
 
+def official_input_range(path: Path) -> tuple[float, float] | None:
+    """The float range an official int8 model's input covers: random data for the float model of the
+    same network is drawn from it (MLPerf Tiny's ResNets take raw 0..255 pixels, VWW 0..1)."""
+    rel = next((k for k in OFFICIAL if (ZOO / k) == path), None)
+    if rel is None or not (ZOO / OFFICIAL[rel]).exists():
+        return None
+    from ai_edge_litert.interpreter import Interpreter
+
+    detail = Interpreter(model_path=str(ZOO / OFFICIAL[rel])).get_input_details()[0]
+    scale, zero = detail["quantization"]
+    info = np.iinfo(detail["dtype"])
+    return (info.min - zero) * scale, (info.max - zero) * scale
+
+
 def dataset(path: Path, shape: tuple[int, ...], held_out: int) -> Data:
     if path.name == "digits_cnn.onnx":
         with np.load(BUNDLED / "digits_calibration.npz") as cal, np.load(BUNDLED / "digits_test.npz") as test:
@@ -76,10 +91,13 @@ def dataset(path: Path, shape: tuple[int, ...], held_out: int) -> Data:
     if data is not None:
         return data
     rng = np.random.default_rng(0)
-    image = len(shape) == 4 and shape[-1] == 3
-    draw = (lambda: rng.uniform(0, 1, shape)) if image else (lambda: rng.standard_normal(shape))
+    span = official_input_range(path)
+    if span is not None:
+        draw, kind = (lambda: rng.uniform(span[0], span[1], shape)), f"uniform {span[0]:.0f}..{span[1]:.0f}"
+    else:
+        draw, kind = (lambda: rng.standard_normal(shape)), "random normal"
     samples = [draw().astype(np.float32) for _ in range(CALIBRATION + held_out)]
-    return Data(samples[:CALIBRATION], samples[CALIBRATION:], None, "random image" if image else "random normal")
+    return Data(samples[:CALIBRATION], samples[CALIBRATION:], None, kind)
 
 
 def softmax(x: np.ndarray) -> np.ndarray:
@@ -87,17 +105,16 @@ def softmax(x: np.ndarray) -> np.ndarray:
     return e / e.sum()
 
 
-def measure(run_int8, run_float, data: Data, post=lambda v: v) -> tuple[float | None, float, float | None,
-                                                                            float | None]:
+def measure(run_int8, run_float, data: Data, post=lambda v: v,
+            classifier: bool = True) -> tuple[float | None, float, float | None, float | None]:
     """POST maps an int8 model's output onto the float model's (softmax when the int8 model stops at
-    the logits); run_float returns what the original float model returns."""
+    the logits); run_float returns what the original float model returns. Top-1 agreement only for
+    CLASSIFIER models (an autoencoder's argmax means nothing)."""
     agree = hits_f = hits_q = 0
     signal = noise = 0.0
-    classifier = None
     for k, x in enumerate(data.held_out):
         f = np.asarray(run_float([x])[0], np.float64).reshape(-1)
         q = post(np.asarray(run_int8([x])[0], np.float64).reshape(-1))
-        classifier = f.size > 1
         signal += float(np.sum(f * f))
         noise += float(np.sum((f - q) ** 2))
         agree += int(np.argmax(f) == np.argmax(q))
@@ -249,11 +266,12 @@ def main() -> int:
             except EdgemlError as exc:
                 print(f"{path.name:<28}{data.kind:<16}edgeml refuses: {str(exc).split(': ', 1)[-1][:90]}")
                 continue
+            classifier = ends_in_softmax(source) or data.labels is not None
             post = softmax if ends_in_softmax(source) else (lambda v: v)
             run_float = ort_session(str(source))
             for method, result in results.items():
                 graph, run_int8 = edgeml_runner(result.qdq, tmp, f"edgeml_{method}.onnx")
-                rows.append((f"edgeml {method}", measure(run_int8, run_float, data, post),
+                rows.append((f"edgeml {method}", measure(run_int8, run_float, data, post, classifier),
                              bit_exact(graph, data)))
             try:
                 ort_int8 = ort_quantize_static(results["minmax"].float_model, data, tmp)
@@ -261,10 +279,11 @@ def main() -> int:
                 try:
                     graph, run_program = edgeml_runner(ort_int8, tmp, "ort.onnx")
                     exact = bit_exact(graph, data)
-                    as_program = measure(run_program, run_float, data, post)
+                    as_program = measure(run_program, run_float, data, post, classifier)
                 except EdgemlError as exc:
                     exact = f"refused: {str(exc).split(': ')[-1][:60]}"
-                rows.append(("ort quantize_static", measure(ort_session(ort_int8), run_float, data, post), exact))
+                rows.append(("ort quantize_static", measure(ort_session(ort_int8), run_float, data, post, classifier),
+                             exact))
                 if as_program is not None:
                     # The same int8 model as an integer program (edgeml's exact ONNX arithmetic): what a
                     # device would compute, without onnxruntime's float fallbacks and x86 saturation.
@@ -276,7 +295,8 @@ def main() -> int:
                 print(f"{path.name:<28}{data.kind:<16}ort quantize_static fails: {type(exc).__name__} in "
                       f"{where.tb_frame.f_code.co_name}: {str(exc)[:60]}")
             if rel in OFFICIAL and (ZOO / OFFICIAL[rel]).exists():
-                rows.append(("official int8", measure(official_runner(ZOO / OFFICIAL[rel]), run_float, data),
+                rows.append(("official int8", measure(official_runner(ZOO / OFFICIAL[rel]), run_float, data,
+                                                          classifier=classifier),
                              "(TFLite)"))
             for label, (agreement, snr, acc_f, acc_q), exact in rows:
                 print(f"{path.name:<28}{data.kind:<16}{label:<20}{fmt(agreement, True):>10}{fmt(snr):>8}"
