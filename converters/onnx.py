@@ -161,6 +161,10 @@ class _Lowering:
             self._binary(node, {"QLinearAdd": "Add", "QLinearMul": "Mul"}[op], a, b, node.output[0],
                          self._out_quant(node, 6, 7, node.output[0]))
             return
+        if op == "QLinearSigmoid" and node.domain == "com.microsoft":
+            self._unary(node, "LOGISTIC", self._qinput(node, 0, 1, 2), node.output[0],
+                        self._out_quant(node, 3, 4, node.output[0]))
+            return
         if op == "QLinearGlobalAveragePool" and node.domain == "com.microsoft":
             if _attr(node, "channels_last", 0):
                 raise self._unsupported(node, "channels_last=1 (edgeml reads NCHW ONNX tensors)")
@@ -416,6 +420,8 @@ class _Lowering:
             self._binary(producer, op, self._dq(producer, 0), self._dq(producer, 1), out_name, out_quant)
         elif op == "GlobalAveragePool":
             self._global_average(producer, self._dq(producer, 0), out_name, out_quant)
+        elif op == "Sigmoid":
+            self._unary(producer, "LOGISTIC", self._dq(producer, 0), out_name, out_quant)
         elif op in _MOVERS:
             source = self._dq(producer, 0)
             if not np.array_equal(source.scale, np.asarray([out_quant.single_scale], np.float32)):
@@ -568,6 +574,13 @@ class _Lowering:
         out = self._set_output(out_name, shape, out_quant, nhwc)
         attrs = AddSubAttrs(onnx_value_offset=offset) if op == "Add" else MulAttrs(onnx_value_offset=offset)
         self._add_node("ADD" if op == "Add" else "MUL", indices, [out], attrs, node)
+
+    def _unary(self, node, op: str, x: _QInput, out_name: str, out_quant: QuantParams) -> None:
+        """An element-wise op: the output keeps the input's layout."""
+        index = self._operand(x)
+        value = self.values[x.name]
+        out = self._set_output(out_name, self.graph.tensors[index].shape, out_quant, value.nhwc)
+        self._add_node(op, [index], [out], None, node)
 
     def _global_average(self, node, x: _QInput, out_name: str, out_quant: QuantParams) -> None:
         """GlobalAveragePool over H, W of an NCHW value: MEAN over NHWC axes 1, 2, keeping them."""

@@ -426,7 +426,7 @@ class _QdqWriter:
             if not self._relu_follows(node.output[0]):
                 self._qdq(node.output[0])
             return
-        if op == "GlobalAveragePool":
+        if op in ("GlobalAveragePool", "Sigmoid"):
             source = self._input(node.input[0])
             self.nodes.append(onnx.helper.make_node(op, [source], [node.output[0]], name=node.name))
             self._qdq(node.output[0])
@@ -442,8 +442,8 @@ class _QdqWriter:
             return
         raise UnsupportedOpError(f"{self.static.path}: node '{node.name or node.output[0]}' ({op}): edgeml's "
                                  f"quantizer has no int8 form for {op} (supported: Conv, Gemm/MatMul, Add, Mul, "
-                                 "Relu/Clip after them, MaxPool, GlobalAveragePool, Reshape/Flatten/Transpose, "
-                                 "a final Softmax)")
+                                 "Relu/Clip after them, Sigmoid, MaxPool, GlobalAveragePool, "
+                                 "Reshape/Flatten/Transpose, a final Softmax)")
 
     def _float_operand(self, name: str) -> str:
         if name in self.static.constants:

@@ -35,7 +35,7 @@ GOLDEN = [
 ]
 FLOAT_MODELS = ["onnx_small/mnist.simplified.onnx", "onnx_small/onnx2c_test_mnist.onnx", "onnx_small/opt-mnist.onnx",
                 "onnx_small/onnx2c_test_mnist_pytorch.onnx", "onnx_small/tfl_helloworld.onnx",
-                "onnx_small/lesson14.onnx"]
+                "onnx_small/lesson14.onnx", "onnx_small/lesson9.onnx"]
 
 
 def _read_pb(path: Path) -> np.ndarray:
@@ -167,9 +167,39 @@ def test_onnx_models_refuse_tflite_numerics() -> None:
         prepare_program(graph, "tflite")
 
 
-def test_unsupported_float_op_names_the_node() -> None:
-    with pytest.raises(UnsupportedOpError, match=r"'Sigmoid' \(Sigmoid\)"):
-        quantize_onnx(zoo_path("onnx_small/lesson9.onnx"))
+def test_unsupported_float_op_names_the_node(tmp_path: Path) -> None:
+    graph = helper.make_graph([helper.make_node("Tanh", ["x"], ["y"], name="squash")], "tanh",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, (1, 4))],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, (1, 4))])
+    path = tmp_path / "tanh.onnx"
+    path.write_bytes(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8)
+                     .SerializeToString())
+    with pytest.raises(UnsupportedOpError, match=r"'squash' \(Tanh\).*no int8 form for Tanh"):
+        quantize_onnx(path)
+
+
+@pytest.mark.parametrize("dtype", [TensorProto.INT8, TensorProto.UINT8])
+def test_qlinear_sigmoid_matches_onnxruntime_on_every_value(tmp_path: Path, dtype: int) -> None:
+    """QLinearSigmoid's table (MLAS's logistic with fused multiply-adds, then QuantizeLinear) on all 256
+    inputs, for several scales."""
+    np_type = np.int8 if dtype == TensorProto.INT8 else np.uint8
+    info = np.iinfo(np_type)
+    rng = np.random.default_rng(3)
+    x = np.arange(info.min, info.max + 1).astype(np_type).reshape(1, 256)
+    for trial in range(6):
+        x_zero = int(rng.integers(-20, 20)) + (128 if np_type == np.uint8 else 0)
+        y_zero = info.min if trial % 2 else int(rng.integers(-5, 5)) + (128 if np_type == np.uint8 else 0)
+        inits = [numpy_helper.from_array(np.array(v, t), n) for v, t, n in (
+            (rng.uniform(0.01, 0.2), np.float32, "xs"), (x_zero, np_type, "xz"),
+            (1 / 256 if trial % 2 else rng.uniform(0.002, 0.01), np.float32, "ys"), (y_zero, np_type, "yz"))]
+        node = helper.make_node("QLinearSigmoid", ["x", "xs", "xz", "ys", "yz"], ["y"], domain="com.microsoft")
+        graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", dtype, (1, 256))],
+                                  [helper.make_tensor_value_info("y", dtype, (1, 256))], inits)
+        path = tmp_path / f"sigmoid{trial}.onnx"
+        opsets = [helper.make_opsetid("", 13), helper.make_opsetid("com.microsoft", 1)]
+        path.write_bytes(helper.make_model(graph, opset_imports=opsets, ir_version=8).SerializeToString())
+        report = compare(load_onnx(path), "onnxruntime", [[x]])
+        assert report.mismatched_inputs == 0, (trial, report)
 
 
 def test_corrupt_onnx_file_is_a_clear_error(tmp_path: Path) -> None:
@@ -390,5 +420,5 @@ def test_onnx_digits_verifies_on_the_firmware(tmp_path: Path, target: str) -> No
 
 
 def test_int4_models_are_refused_with_the_type() -> None:
-    with pytest.raises(UnsupportedOpError, match="INT4.*8-bit"):
+    with pytest.raises(UnsupportedOpError, match=r"INT4.*8-bit"):
         load_onnx(zoo_path(f"{NODE_TESTS}/test_quantizelinear_int4.onnx"))

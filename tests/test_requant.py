@@ -102,3 +102,40 @@ def test_quantize_multiplier_represents_the_real_value(real: float) -> None:
         if rounding is Rounding.SINGLE and shift == 30:
             continue  # saturated: single rounding cannot shift further left
         assert abs(m * 2.0 ** (shift - 31) - real) <= real * 2.0**-30
+
+
+def _nearest_float32(value) -> np.float32:
+    """The float32 nearest to an exact rational (ties to even), by comparing exact neighbours."""
+    from fractions import Fraction
+
+    guess = np.float32(float(value))
+    candidates = [np.nextafter(guess, np.float32(-np.inf)), guess, np.nextafter(guess, np.float32(np.inf))]
+    best = min(candidates, key=lambda c: (abs(Fraction(float(c)) - value),
+                                          int(np.array(c, np.float32).view(np.int32)) & 1))
+    return np.float32(best)
+
+
+def test_fma32_rounds_once_like_a_fused_multiply_add() -> None:
+    """fma32 (onnxruntime's FMA3 kernels) against exact rational arithmetic, including sums where the
+    float64 result is inexact (near-cancellation, far-apart exponents)."""
+    from fractions import Fraction
+
+    from edgeml.quant.requant import fma32
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(3000).astype(np.float32)
+    y = (rng.standard_normal(3000) * np.exp2(rng.integers(-30, 30, 3000))).astype(np.float32)
+    z = np.concatenate([(-x[:1000] * y[:1000]).astype(np.float32),  # cancellation
+                        (rng.standard_normal(2000) * np.exp2(rng.integers(-40, 40, 2000))).astype(np.float32)])
+    # (1 + u)(1 - u + u^2) / 2 = 1/2 + u^3 / 2 with u = 2^-11: added to 2^23 the exact sum lies 2^-34 above
+    # a float32 midpoint, which a float64 sum rounds onto (and then to even, downwards): a double
+    # rounding that only a single rounding avoids.
+    u = 2.0 ** -11
+    x = np.append(x, np.float32(1 + u))
+    y = np.append(y, np.float32((1 - u + u * u) / 2))
+    z = np.append(z, np.float32(2.0 ** 23))
+    got = fma32(x, y, z)
+    assert got[-1] == np.float32(2.0 ** 23 + 1)
+    for a, b, c, g in zip(x, y, z, got, strict=True):
+        exact = Fraction(float(a)) * Fraction(float(b)) + Fraction(float(c))
+        assert g == _nearest_float32(exact), (a, b, c)

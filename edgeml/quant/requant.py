@@ -208,10 +208,21 @@ def requantize_channels_float32(acc, bias, scale, out_zero_point, lo, hi, out):
             out[r, c] = min(max(rounded, lo), hi)
 
 
-def _fma32(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
-    """float32 fused multiply-add, x * y + z rounded once. Exact through float64 here: x is an 8-bit
-    integer and y, z float32, so x * y has at most 32 significant bits and the sum fits 53."""
-    return (np.asarray(x, np.float64) * np.asarray(y, np.float64) + np.asarray(z, np.float64)).astype(np.float32)
+def fma32(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
+    """float32 fused multiply-add, x * y + z rounded once (what FMA3's vfmadd computes).
+
+    The float32 product is exact in float64; the float64 sum is made round-to-odd (TwoSum gives its
+    exact error, an inexact even result moves one step toward it), and a round-to-odd value with 29
+    extra bits rounds to float32 exactly as the infinitely precise sum would."""
+    a = np.asarray(x, np.float32).astype(np.float64) * np.asarray(y, np.float32).astype(np.float64)
+    b = np.asarray(z, np.float32).astype(np.float64)
+    total = a + b
+    b_part = total - a
+    error = (a - (total - b_part)) + (b - b_part)
+    even = (np.atleast_1d(total).view(np.int64) & 1) == 0
+    nudge = (error != 0) & even.reshape(np.shape(total))
+    total = np.where(nudge, np.nextafter(total, np.where(error > 0, np.inf, -np.inf)), total)
+    return np.asarray(total).astype(np.float32)
 
 
 def onnx_qlinear_add(a: np.ndarray, b: np.ndarray, scales: tuple[float, float, float],
@@ -227,10 +238,10 @@ def onnx_qlinear_add(a: np.ndarray, b: np.ndarray, scales: tuple[float, float, f
     s_a, s_b, s_y = (f32(s) for s in scales)
     z_a, z_b, z_y = (f32(z + value_offset) for z in zero_points)
     r_a, r_b = s_a / s_y, s_b / s_y
-    fixed = z_y - _fma32(r_a, z_a, r_b * z_b)
+    fixed = z_y - fma32(r_a, z_a, r_b * z_b)
     va = (np.asarray(a, np.int64) + value_offset).astype(f32)
     vb = (np.asarray(b, np.int64) + value_offset).astype(f32)
-    value = _fma32(vb, r_b, _fma32(va, r_a, fixed)) if a_scalar else _fma32(va, r_a, _fma32(vb, r_b, fixed))
+    value = fma32(vb, r_b, fma32(va, r_a, fixed)) if a_scalar else fma32(va, r_a, fma32(vb, r_b, fixed))
     return np.clip(np.rint(value).astype(np.int64) - value_offset, lo, hi)
 
 
