@@ -170,10 +170,13 @@ def plan(model: str, target: str, vs_tflm: bool, scheduler: str, planner: str, n
 
     board = load_board(target)
     graph = load(model, calibration)
-    prepare_program(graph, "tflite")  # every op must be supported before a plan means anything
-    memory = plan_memory(graph, scheduler=scheduler, planner=planner, inplace=not no_inplace)
+    program = prepare_program(graph, graph.native_numerics)  # every op must be supported before a plan means anything
+    memory = plan_memory(graph, scheduler=scheduler, planner=planner, inplace=not no_inplace,
+                         numerics=program.numerics)
     tflm = None
     if vs_tflm:
+        if graph.native_numerics != "tflite":
+            raise EdgemlError(f"{model}: --vs-tflm runs TensorFlow Lite Micro, which takes .tflite (or Keras) models")
         from edgeml.references.tflm_arena import tflm_smallest_arena
 
         tflm = tflm_smallest_arena(graph.reference_model or model, name=model).arena_bytes

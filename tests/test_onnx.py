@@ -422,3 +422,15 @@ def test_onnx_digits_verifies_on_the_firmware(tmp_path: Path, target: str) -> No
 def test_int4_models_are_refused_with_the_type() -> None:
     with pytest.raises(UnsupportedOpError, match=r"INT4.*8-bit"):
         load_onnx(zoo_path(f"{NODE_TESTS}/test_quantizelinear_int4.onnx"))
+
+
+def test_cli_plan_takes_an_onnx_model() -> None:
+    runner = CliRunner()
+    digits = str(MODELS_DIR / "digits_cnn.onnx")
+    calibration = str(MODELS_DIR / "digits_calibration.npz")
+    result = runner.invoke(main, ["plan", digits, "--calibration", calibration, "--target", "nucleo-l4r5zi", "--json"])
+    assert result.exit_code == 0, result.output
+    assert '"arena_bytes"' in result.output
+    result = runner.invoke(main, ["plan", digits, "--calibration", calibration, "--target", "nucleo-l4r5zi",
+                                  "--vs-tflm"])
+    assert result.exit_code != 0 and "TensorFlow Lite Micro" in result.output
