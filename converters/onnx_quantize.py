@@ -175,43 +175,55 @@ def _fold_batch_norms(static: StaticModel) -> None:
         else:
             weights = weights * factor[None, :]
         bias = (bias - mean) * factor + beta
-        w_name, b_name = producer.output[0] + "/bn_weights", producer.output[0] + "/bn_bias"
+        w_name = producer.output[0] + "/bn_weights"
         static.constants[w_name] = weights.astype(np.float32)
-        static.constants[b_name] = bias.astype(np.float32)
         producer.input[1] = w_name
         if producer.op_type == "MatMul":
             producer.op_type = "Gemm"
-        if len(producer.input) > 2:
-            producer.input[2] = b_name
-        else:
-            producer.input.append(b_name)
+        _set_bias(static, producer, bias)
         _rename_uses(static, bn.output[0], producer.output[0])
         doomed.append(bn)
     _remove(static, doomed)
+
+
+def _sole_constant_add(static: StaticModel, node) -> tuple[object, np.ndarray] | None:
+    """(the Add, its constant operand) when NODE's only consumer adds a constant to it."""
+    users = _consumers(static, node.output[0])
+    if len(users) != 1 or users[0].op_type != "Add":
+        return None
+    add = users[0]
+    other = add.input[1] if add.input[0] == node.output[0] else add.input[0]
+    value = static.constants.get(other)
+    return (add, value) if value is not None else None
+
+
+def _set_bias(static: StaticModel, node, bias: np.ndarray) -> None:
+    """NODE's bias input (the third) becomes BIAS, a new float32 constant."""
+    name = node.output[0] + "/bias"
+    static.constants[name] = bias.reshape(-1).astype(np.float32)
+    if len(node.input) > 2:
+        node.input[2] = name
+    else:
+        node.input.append(name)
+
+
+def _per_channel(value: np.ndarray, channels: int) -> bool:
+    """One value per channel of an NCHW tensor: shape (C,), (C, 1, 1) or (1, C, 1, 1)."""
+    return value.size == channels and (value.ndim < 3 or value.shape[-1] * value.shape[-2] == 1)
 
 
 def _fold_bias_adds(static: StaticModel) -> None:
     """Conv -> Add(constant of one value per output channel): the constant joins the Conv's bias."""
     doomed = []
     for node in [n for n in static.graph.node if n.op_type == "Conv" and n.input[1] in static.constants]:
-        users = _consumers(static, node.output[0])
-        if len(users) != 1 or users[0].op_type != "Add":
+        found = _sole_constant_add(static, node)
+        if found is None or not _per_channel(found[1], static.constants[node.input[1]].shape[0]):
             continue
-        add = users[0]
-        other = add.input[1] if add.input[0] == node.output[0] else add.input[0]
-        channels = static.constants[node.input[1]].shape[0]
-        value = static.constants.get(other)
-        if value is None or value.size != channels or (value.ndim >= 3 and value.shape[-1] * value.shape[-2] != 1):
-            continue
+        add, value = found
         bias = value.reshape(-1).astype(np.float32)
         if len(node.input) > 2 and node.input[2]:
             bias = bias + static.constants[node.input[2]].astype(np.float32)
-        name = node.output[0] + "/bias"
-        static.constants[name] = bias
-        if len(node.input) > 2:
-            node.input[2] = name
-        else:
-            node.input.append(name)
+        _set_bias(static, node, bias)
         _rename_uses(static, add.output[0], node.output[0])
         doomed.append(add)
     _remove(static, doomed)
@@ -225,19 +237,12 @@ def _matmul_add_to_gemm(static: StaticModel) -> None:
             continue
         if len(static.shapes.get(node.input[0], ())) != 2:
             continue
-        users = _consumers(static, node.output[0])
-        if len(users) != 1 or users[0].op_type != "Add":
+        found = _sole_constant_add(static, node)
+        if found is None or found[1].size != static.constants[node.input[1]].shape[1]:
             continue
-        add = users[0]
-        other = add.input[1] if add.input[0] == node.output[0] else add.input[0]
-        bias = static.constants.get(other)
-        channels = static.constants[node.input[1]].shape[1]
-        if bias is None or bias.size != channels:
-            continue
+        add, bias = found
         node.op_type = "Gemm"
-        bias_name = node.output[0] + "/bias"
-        node.input.append(bias_name)
-        static.constants[bias_name] = bias.reshape(-1).astype(np.float32)
+        _set_bias(static, node, bias)
         _rename_uses(static, add.output[0], node.output[0])
         doomed.append(add)
     _remove(static, doomed)
