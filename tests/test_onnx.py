@@ -393,19 +393,39 @@ def test_onnxruntime_numerics_in_c(tmp_path: Path, model: str) -> None:
     assert_c_matches(graph, "onnxruntime", random_inputs(graph, 3, seed=2))
 
 
-def test_onnxruntime_ops_without_c_kernels_are_refused_by_name(tmp_path: Path) -> None:
+@pytest.mark.parametrize("op", ["QLinearAdd", "QLinearMul"])
+@pytest.mark.parametrize("shape_b", [(2, 3, 40), (1,), (3, 1)], ids=["full", "scalar", "broadcast"])
+def test_contrib_binary_ops_in_c(tmp_path: Path, op: str, shape_b) -> None:
+    """QLinearAdd's fused multiply-adds (edg_fmaf: one rounding, also on soft-float cores) and
+    QLinearMul in C, against numba, on the tie-heavy scales and on random ones."""
+    from c_conformance import assert_c_matches
+
+    rng = np.random.default_rng(11)
+    for trial, scales in enumerate([(0.05, 0.02, 0.06), tuple(rng.uniform(0.004, 0.1, 3))]):
+        path = tmp_path / f"{op}_{trial}.onnx"
+        path.write_bytes(_contrib_model(op, TensorProto.INT8, scales, tuple(rng.integers(-20, 20, 3)), shape_b))
+        graph = load_onnx(path)
+        assert_c_matches(graph, "onnxruntime", random_inputs(graph, 4, seed=trial))
+
+
+def test_onnxruntime_forms_without_c_kernels_are_refused_by_name(tmp_path: Path) -> None:
     from edgeml.codegen.model_c import generate
     from edgeml.plan.memory import plan_memory
 
     path = tmp_path / "add.onnx"
-    path.write_bytes(_contrib_model("QLinearAdd", TensorProto.INT8, (0.05, 0.02, 0.06), (1, 2, 3)))
+    path.write_bytes(_contrib_model("QLinearAdd", TensorProto.UINT8, (0.05, 0.02, 0.06), (120, 130, 128)))
     program = prepare_program(load_onnx(path), "onnxruntime")
-    with pytest.raises(UnsupportedOpError, match="onnxruntime numerics for ADD"):
+    with pytest.raises(UnsupportedOpError, match="uint8 <-> int8 edge conversion has no C kernel"):
         generate(program, plan_memory(program.graph, numerics=program.numerics))
 
 
+@pytest.mark.parametrize(("model", "count"),
+                         [("BUNDLED/digits_cnn.onnx", 20), ("mlperf_tiny/pretrainedResnet.tflite", 3)],
+                         ids=["digits_cnn", "resnet8"])
 @pytest.mark.parametrize("target", ["host", "qemu-mps2-an386"])
-def test_onnx_digits_verifies_on_the_firmware(tmp_path: Path, target: str) -> None:
+def test_onnx_models_verify_on_the_firmware(tmp_path: Path, target: str, model: str, count: int) -> None:
+    """edgeml-quantized ONNX models in C with onnxruntime's arithmetic (ResNet8's residual Adds take the
+    QLinearAdd kernel: VFMA on the Cortex-M4F, the exact emulation on the host)."""
     import shutil
 
     from edgeml.hil.verify import verify
@@ -414,9 +434,12 @@ def test_onnx_digits_verifies_on_the_firmware(tmp_path: Path, target: str) -> No
     board = load_board(target)
     if board.emulated and shutil.which("qemu-system-arm") is None:
         pytest.skip("qemu-system-arm not installed")
-    path = _quantized(tmp_path, MODELS_DIR / "digits_cnn.onnx", MODELS_DIR / "digits_calibration.npz")
-    report = verify(path, board, None, 20, seed=4)
-    assert (report.numerics, report.inputs, report.mismatched_inputs) == ("onnxruntime", 20, 0)
+    if model.startswith("BUNDLED/"):
+        path = _quantized(tmp_path, MODELS_DIR / "digits_cnn.onnx", MODELS_DIR / "digits_calibration.npz")
+    else:
+        path = _quantized(tmp_path, zoo_path(model))
+    report = verify(path, board, None, count, seed=4)
+    assert (report.numerics, report.inputs, report.mismatched_inputs) == ("onnxruntime", count, 0)
 
 
 def test_int4_models_are_refused_with_the_type() -> None:

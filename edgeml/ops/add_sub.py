@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numba import njit
 
-from edgeml.codegen.c_values import CCall
+from edgeml.codegen.c_values import CCall, CFloat
 from edgeml.ir.dtypes import DType
 from edgeml.ops.base import ALL_NUMERICS, Numerics, OpContext, OpSpec
 from edgeml.ops.common import Activation, activation_range
@@ -43,6 +43,7 @@ from edgeml.quant.requant import (
     multiply_by_quantized_multiplier,
     multiply_by_quantized_multiplier_array,
     onnx_qlinear_add,
+    onnx_qlinear_add_constants,
     quantize_multiplier,
     rounding_divide_by_pot,
 )
@@ -267,7 +268,15 @@ def kernel(p: AddSubParams, inputs, outputs) -> None:
 
 def c_emit(p: AddSubParams, ctx: OpContext) -> CCall:
     """int8 reads the two per-value tables of rescaled inputs (1 KB each; the 64 KB pair table stays on
-    the host); int16 rescales each element as the numba kernel does."""
+    the host); int16 rescales each element as the numba kernel does; onnxruntime's QLinearAdd computes
+    MLAS's fused multiply-adds per element."""
+    if p.onnx_add is not None:
+        scales, zero_points, offset, lo, hi, a_scalar = p.onnx_add
+        fixed, ratio1, ratio2 = onnx_qlinear_add_constants(scales, zero_points, offset)
+        return CCall(module="add_sub", function="edg_add_s8_onnx", params_type="edg_add_sub_params_t", fields={
+            "bc": c_broadcast(ctx), "lo": lo, "hi": hi, "onnx_fixed": CFloat(float(fixed)),
+            "onnx_ratio1": CFloat(float(ratio1)), "onnx_ratio2": CFloat(float(ratio2)),
+            "onnx_value_offset": offset, "onnx_a_scalar": bool(a_scalar)})
     int8 = ctx.input(0).dtype is DType.INT8
     tables = {"scaled1": c_int32_table(ctx, p.scaled[0]), "scaled2": c_int32_table(ctx, p.scaled[1])} if int8 else {}
     return CCall(
@@ -286,6 +295,6 @@ def c_emit(p: AddSubParams, ctx: OpContext) -> CCall:
 
 
 ADD_SPEC = OpSpec(name="ADD", prepare=prepare_add, reference=reference, kernel=kernel, inplace=inplace_over_full_inputs,
-                  c_emit=c_emit, numerics=ALL_NUMERICS)
+                  c_emit=c_emit, numerics=ALL_NUMERICS, c_numerics=ALL_NUMERICS)
 SUB_SPEC = OpSpec(name="SUB", prepare=prepare_sub, reference=reference, kernel=kernel, inplace=inplace_over_full_inputs,
                   c_emit=c_emit)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from edgeml.codegen.c_values import CCall
+from edgeml.codegen.c_values import CCall, CFloat
 from edgeml.ir.dtypes import DType
 from edgeml.ops.base import ALL_NUMERICS, Numerics, OpContext, OpSpec
 from edgeml.ops.common import Activation, activation_range
@@ -32,6 +32,7 @@ from edgeml.quant.requant import (
     multiply_by_quantized_multiplier,
     multiply_by_quantized_multiplier_array,
     onnx_qlinear_mul,
+    onnx_qlinear_mul_ratio,
     quantize_multiplier,
 )
 
@@ -147,8 +148,15 @@ def macs(ctx: OpContext) -> int:
 
 
 def c_emit(p: MulParams, ctx: OpContext) -> CCall:
-    """One requantization per element (the 64 KB int8 pair table stays on the host)."""
+    """One requantization per element (the 64 KB int8 pair table stays on the host); onnxruntime's
+    QLinearMul in float32 per element."""
     int8 = ctx.input(0).dtype is DType.INT8
+    if p.onnx_mul is not None:
+        scales, zero_points, offset, lo, hi = p.onnx_mul
+        return CCall(module="mul", function="edg_mul_s8_onnx", params_type="edg_mul_params_t", fields={
+            "bc": c_broadcast(ctx), "offset1": -zero_points[0], "offset2": -zero_points[1],
+            "output_offset": zero_points[2], "lo": lo, "hi": hi,
+            "onnx_ratio": CFloat(float(onnx_qlinear_mul_ratio(scales))), "onnx_value_offset": offset})
     return CCall(
         module="mul", function="edg_mul_s8" if int8 else "edg_mul_s16", params_type="edg_mul_params_t",
         fields={
@@ -159,4 +167,5 @@ def c_emit(p: MulParams, ctx: OpContext) -> CCall:
 
 
 SPEC = OpSpec(name="MUL", prepare=prepare, reference=reference, kernel=kernel,
-              macs=macs, inplace=inplace_over_full_inputs, c_emit=c_emit, numerics=ALL_NUMERICS)
+              macs=macs, inplace=inplace_over_full_inputs, c_emit=c_emit, numerics=ALL_NUMERICS,
+              c_numerics=ALL_NUMERICS)

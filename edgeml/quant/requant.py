@@ -225,6 +225,22 @@ def fma32(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
     return np.asarray(total).astype(np.float32)
 
 
+def onnx_qlinear_add_constants(scales: tuple[float, float, float], zero_points: tuple[int, int, int],
+                               value_offset: int) -> tuple[np.float32, np.float32, np.float32]:
+    """(fixed, r_a, r_b) of onnx_qlinear_add, float32 as MLAS computes them (also the C kernel's fields)."""
+    f32 = np.float32
+    s_a, s_b, s_y = (f32(s) for s in scales)
+    z_a, z_b, z_y = (f32(z + value_offset) for z in zero_points)
+    r_a, r_b = s_a / s_y, s_b / s_y
+    return f32(z_y - fma32(r_a, z_a, r_b * z_b)), f32(r_a), f32(r_b)
+
+
+def onnx_qlinear_mul_ratio(scales: tuple[float, float, float]) -> np.float32:
+    """QLinearMul's float32 (s_a * s_b) / s_y."""
+    f32 = np.float32
+    return f32((f32(scales[0]) * f32(scales[1])) / f32(scales[2]))
+
+
 def onnx_qlinear_add(a: np.ndarray, b: np.ndarray, scales: tuple[float, float, float],
                      zero_points: tuple[int, int, int], value_offset: int, lo: int, hi: int,
                      a_scalar: bool = False) -> np.ndarray:
@@ -235,10 +251,7 @@ def onnx_qlinear_add(a: np.ndarray, b: np.ndarray, scales: tuple[float, float, f
     (A_SCALAR), its term is folded into fixed first and b's added last; a scalar b already gives the
     general order (the compiler fuses its fold into an FMA too)."""
     f32 = np.float32
-    s_a, s_b, s_y = (f32(s) for s in scales)
-    z_a, z_b, z_y = (f32(z + value_offset) for z in zero_points)
-    r_a, r_b = s_a / s_y, s_b / s_y
-    fixed = z_y - fma32(r_a, z_a, r_b * z_b)
+    fixed, r_a, r_b = onnx_qlinear_add_constants(scales, zero_points, value_offset)
     va = (np.asarray(a, np.int64) + value_offset).astype(f32)
     vb = (np.asarray(b, np.int64) + value_offset).astype(f32)
     value = fma32(vb, r_b, fma32(va, r_a, fixed)) if a_scalar else fma32(va, r_a, fma32(vb, r_b, fixed))
@@ -251,7 +264,7 @@ def onnx_qlinear_mul(a: np.ndarray, b: np.ndarray, scales: tuple[float, float, f
     The output zero point is added in float32 before rounding, so a uint8 model's zero point (edgeml
     storage + value_offset) is the one added."""
     f32 = np.float32
-    ratio = (f32(scales[0]) * f32(scales[1])) / f32(scales[2])
+    ratio = onnx_qlinear_mul_ratio(scales)
     product = (np.asarray(a, np.int64) - zero_points[0]) * (np.asarray(b, np.int64) - zero_points[1])
     value = product.astype(f32) * ratio + f32(zero_points[2] + value_offset)
     return np.clip(np.rint(value).astype(np.int64) - value_offset, lo, hi)

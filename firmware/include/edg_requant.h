@@ -41,6 +41,30 @@ static inline float edg_f32_from_bits(int32_t bits) {
     return value;
 }
 
+/* x * y + z rounded once to float32, as an FMA instruction computes it (onnxruntime's AVX2 kernels use
+ * them): the product is exact in double, the double sum is made round-to-odd (TwoSum gives its exact
+ * error; an inexact even result moves one step toward it), and a round-to-odd double rounds to float
+ * exactly as the infinitely precise sum would. The twin of fma32 in edgeml/quant/requant.py. */
+static inline float edg_fmaf(float x, float y, float z) {
+#if defined(__ARM_FEATURE_FMA) && defined(__ARM_FP) && (__ARM_FP & 4)
+    /* Cortex-M4F/M7: VFMA.F32 is the fused operation itself, one instruction. */
+    return __builtin_fmaf(x, y, z);
+#else
+    const double a = (double)x * (double)y;
+    const double b = (double)z;
+    double sum = a + b;
+    const double b_part = sum - a;
+    const double error = (a - (sum - b_part)) + (b - b_part);
+    uint64_t bits;
+    memcpy(&bits, &sum, sizeof bits);
+    if (error != 0.0 && (bits & 1u) == 0u) {
+        bits = ((error > 0.0) == (sum > 0.0)) ? bits + 1u : bits - 1u;
+        memcpy(&sum, &bits, sizeof sum);
+    }
+    return (float)sum;
+#endif
+}
+
 /* onnxruntime's requantization of an int32 sum: float32(x) * scale, rounded half to even. */
 static inline int32_t edg_requant_f32(int32_t x, int32_t scale_bits) {
     return edg_round_half_even_f32((float)x * edg_f32_from_bits(scale_bits));

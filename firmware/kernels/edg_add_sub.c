@@ -24,6 +24,21 @@ void edg_add_sub_s8(const void *params, const void *const *in, void *const *out,
                          combine(p, p->scaled1[va + 128], p->scaled2[vb + 128]));
 }
 
+static inline int32_t add_onnx(const edg_add_sub_params_t *p, int32_t a, int32_t b) {
+    const float va = (float)(a + p->onnx_value_offset);
+    const float vb = (float)(b + p->onnx_value_offset);
+    const float value = p->onnx_a_scalar ? edg_fmaf(vb, p->onnx_ratio2, edg_fmaf(va, p->onnx_ratio1, p->onnx_fixed))
+                                         : edg_fmaf(va, p->onnx_ratio1, edg_fmaf(vb, p->onnx_ratio2, p->onnx_fixed));
+    return edg_clamp(edg_round_half_even_f32(value) - p->onnx_value_offset, p->lo, p->hi);
+}
+
+void edg_add_s8_onnx(const void *params, const void *const *in, void *const *out, void *scratch) {
+    const edg_add_sub_params_t *p = params;
+    (void)scratch;
+    EDG_BROADCAST_BINARY(int8_t, &p->bc, (const int8_t *)in[0], (const int8_t *)in[1], (int8_t *)out[0],
+                         add_onnx(p, va, vb));
+}
+
 void edg_add_sub_s16(const void *params, const void *const *in, void *const *out, void *scratch) {
     const edg_add_sub_params_t *p = params;
     (void)scratch;

@@ -18,10 +18,16 @@ typedef struct {
     /* int8: each input value's rescaled contribution to the sum, indexed by q + 128 */
     const int32_t *scaled1;
     const int32_t *scaled2;
+    /* onnxruntime's QLinearAdd (edg_add_s8_onnx): fma(a, ratio1, fma(b, ratio2, fixed)) on the stored
+     * values (q + value_offset), or fma(b, ratio2, fma(a, ratio1, fixed)) when a repeats (a_scalar). */
+    float onnx_fixed, onnx_ratio1, onnx_ratio2;
+    int32_t onnx_value_offset;
+    int32_t onnx_a_scalar;
 } edg_add_sub_params_t;
 
 /* in: the two operands; out: the output (may be an operand of the output's shape). */
 void edg_add_sub_s8(const void *params, const void *const *in, void *const *out, void *scratch);
 void edg_add_sub_s16(const void *params, const void *const *in, void *const *out, void *scratch);
+void edg_add_s8_onnx(const void *params, const void *const *in, void *const *out, void *scratch);
 
 #endif
