@@ -408,15 +408,26 @@ def test_contrib_binary_ops_in_c(tmp_path: Path, op: str, shape_b) -> None:
         assert_c_matches(graph, "onnxruntime", random_inputs(graph, 4, seed=trial))
 
 
-def test_onnxruntime_forms_without_c_kernels_are_refused_by_name(tmp_path: Path) -> None:
+def test_forms_without_c_kernels_are_refused_by_name() -> None:
     from edgeml.codegen.model_c import generate
     from edgeml.plan.memory import plan_memory
 
-    path = tmp_path / "add.onnx"
-    path.write_bytes(_contrib_model("QLinearAdd", TensorProto.UINT8, (0.05, 0.02, 0.06), (120, 130, 128)))
-    program = prepare_program(load_onnx(path), "onnxruntime")
-    with pytest.raises(UnsupportedOpError, match="uint8 <-> int8 edge conversion has no C kernel"):
+    model, bind, _, _ = _node_test("test_convinteger_with_padding")
+    program = prepare_program(load_onnx(model, bind), "onnxruntime")
+    with pytest.raises(UnsupportedOpError, match="ConvInteger.*int32 accumulator outputs"):
         generate(program, plan_memory(program.graph, numerics=program.numerics))
+
+
+def test_uint8_models_in_c(tmp_path: Path) -> None:
+    """A uint8 model (its edges flip the top bit into edgeml's int8 and back) in C against numba."""
+    from c_conformance import assert_c_matches
+
+    for op in ("QLinearAdd", "QLinearMul"):
+        path = tmp_path / f"{op}.onnx"
+        path.write_bytes(_contrib_model(op, TensorProto.UINT8, (0.05, 0.02, 0.06), (120, 133, 128)))
+        graph = load_onnx(path)
+        assert {graph.tensors[i].dtype.value for i in graph.inputs + graph.outputs} == {"uint8"}
+        assert_c_matches(graph, "onnxruntime", random_inputs(graph, 4, seed=1))
 
 
 @pytest.mark.parametrize(("model", "count"),

@@ -195,7 +195,7 @@ def kernel(p: QuantizeParams, inputs, outputs) -> None:
                           int(p.rounding), out.reshape(-1))
 
 
-_C_SUFFIX = {DType.FLOAT32: "f32", DType.INT8: "s8", DType.INT16: "s16", DType.INT32: "s32"}
+_C_SUFFIX = {DType.FLOAT32: "f32", DType.INT8: "s8", DType.INT16: "s16", DType.INT32: "s32", DType.UINT8: "u8"}
 
 
 def c_emit(p: QuantizeParams, ctx: OpContext) -> CCall:
@@ -203,7 +203,9 @@ def c_emit(p: QuantizeParams, ctx: OpContext) -> CCall:
     int32 input: one requantization per element (an int16 table would be 64K entries)."""
     x, out = ctx.input(0), ctx.output()
     if DType.UINT8 in (x.dtype, out.dtype):
-        raise ctx.unsupported("the uint8 <-> int8 edge conversion has no C kernel yet")
+        # prepare accepted only the exact shift by 128 (equal scales): the top bit of every byte flips
+        return CCall(module="quantize", function=f"edg_quantize_{_C_SUFFIX[x.dtype]}_{_C_SUFFIX[out.dtype]}",
+                     params_type="edg_quantize_params_t", fields={"count": out.num_elements})
     fields = {"count": out.num_elements, "scale": CFloat(p.scale), "input_offset": p.input_offset,
               "output_offset": p.output_offset, "multiplier": p.multiplier, "shift": p.shift,
               "rounding": int(p.rounding), "lo": p.lo, "hi": p.hi}

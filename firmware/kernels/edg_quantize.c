@@ -129,3 +129,19 @@ void edg_quantize_s32_s16(const void *params, const void *const *in, void *const
         y[k] = (int16_t)requantize(p, x[k]);
     }
 }
+
+static void flip_sign_bits(const edg_quantize_params_t *p, const uint8_t *x, uint8_t *y) {
+    for (int32_t k = 0; k < p->count; ++k) {
+        y[k] = (uint8_t)(x[k] ^ 0x80u);
+    }
+}
+
+void edg_quantize_u8_s8(const void *params, const void *const *in, void *const *out, void *scratch) {
+    (void)scratch;
+    flip_sign_bits(params, in[0], out[0]);
+}
+
+void edg_quantize_s8_u8(const void *params, const void *const *in, void *const *out, void *scratch) {
+    (void)scratch;
+    flip_sign_bits(params, in[0], out[0]);
+}

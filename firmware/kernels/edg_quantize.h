@@ -31,5 +31,9 @@ void edg_quantize_s16_s16(const void *params, const void *const *in, void *const
 void edg_quantize_s16_s32(const void *params, const void *const *in, void *const *out, void *scratch);
 void edg_quantize_s32_s8(const void *params, const void *const *in, void *const *out, void *scratch);
 void edg_quantize_s32_s16(const void *params, const void *const *in, void *const *out, void *scratch);
+/* uint8 <-> int8 with one scale and zero points 128 apart (an ONNX model's uint8 edges): every byte's
+ * top bit flips. */
+void edg_quantize_u8_s8(const void *params, const void *const *in, void *const *out, void *scratch);
+void edg_quantize_s8_u8(const void *params, const void *const *in, void *const *out, void *scratch);
 
 #endif
