@@ -414,7 +414,7 @@ def test_forms_without_c_kernels_are_refused_by_name() -> None:
 
     model, bind, _, _ = _node_test("test_convinteger_with_padding")
     program = prepare_program(load_onnx(model, bind), "onnxruntime")
-    with pytest.raises(UnsupportedOpError, match="ConvInteger.*int32 accumulator outputs"):
+    with pytest.raises(UnsupportedOpError, match=r"ConvInteger.*int32 accumulator outputs"):
         generate(program, plan_memory(program.graph, numerics=program.numerics))
 
 
