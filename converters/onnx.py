@@ -29,6 +29,7 @@ from edgeml.ir.graph import Graph, Node, Tensor, TensorKind, sha256_bytes
 from edgeml.ir.quant import QuantParams, per_tensor
 from edgeml.ir.validate import validate
 from edgeml.ops.add_sub import AddSubAttrs
+from edgeml.ops.batch_matmul import BatchMatMulAttrs
 from edgeml.ops.common import Activation, Padding
 from edgeml.ops.conv2d import Conv2DAttrs
 from edgeml.ops.depthwise_conv2d import DepthwiseConv2DAttrs
@@ -540,14 +541,12 @@ class _Lowering:
         """A constant batched right operand (per-tensor quantized): BATCH_MATMUL."""
         if b.scale.size != 1 or b.zero_point.size != 1:
             raise self._unsupported(node, "a batched MatMul with per-channel weights")
+        if relu:
+            raise self._unsupported(node, "a batched MatMul followed by Relu")
         data, quant = self._weights(b, 0)
         b_index = self._add_tensor("", data.shape, DType.INT8, quant, TensorKind.CONSTANT, data)
         shape = (*self.graph.tensors[a_index].shape[:-1], data.shape[-1])
         out = self._set_output(out_name, shape, out_quant, False)
-        from edgeml.ops.batch_matmul import BatchMatMulAttrs
-
-        if relu:
-            raise self._unsupported(node, "a batched MatMul followed by Relu")
         self._add_node("BATCH_MATMUL", [a_index, b_index], [out], BatchMatMulAttrs(), node)
 
     def _binary(self, node, op: str, a: _QInput, b: _QInput, out_name: str, out_quant: QuantParams) -> None:

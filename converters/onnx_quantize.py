@@ -412,9 +412,6 @@ class _QdqWriter:
         self.dequantized[name] = f"{name}/dq"
         return f"{name}/dq"
 
-    def _input(self, name: str) -> str:
-        return self._qdq(name)
-
     def _node(self, node) -> None:
         import onnx
 
@@ -432,12 +429,12 @@ class _QdqWriter:
                 self._qdq(node.output[0])
             return
         if op in ("GlobalAveragePool", "Sigmoid"):
-            source = self._input(node.input[0])
+            source = self._qdq(node.input[0])
             self.nodes.append(onnx.helper.make_node(op, [source], [node.output[0]], name=node.name))
             self._qdq(node.output[0])
             return
         if op in _MOVERS:
-            source = self._input(node.input[0])
+            source = self._qdq(node.input[0])
             rest = [self._const(f"{node.output[0]}/{k}", self.static.constants[n]) if n in self.static.constants
                     else n for k, n in enumerate(node.input[1:], 1)]
             copy = onnx.helper.make_node(op, [source, *rest], [node.output[0]], name=node.name)
@@ -456,7 +453,7 @@ class _QdqWriter:
             params = activation_quant(float(value.min()), float(value.max()))
             q = np.clip(np.rint(value / params[0]) + params[1], QMIN, QMAX).astype(np.uint8)
             return self._dequantize_const(name, q, np.array(params[0], np.float32), np.array(params[1], np.uint8))
-        return self._input(name)
+        return self._qdq(name)
 
     def _dequantize_const(self, name: str, q: np.ndarray, scale: np.ndarray, zp: np.ndarray, axis: int = 1) -> str:
         import onnx
@@ -474,7 +471,7 @@ class _QdqWriter:
 
         from edgeml.converters.onnx import _attr
 
-        x = self._input(node.input[0])
+        x = self._qdq(node.input[0])
         x_scale = self.params[node.input[0]][0]
         weights = self.static.constants.get(node.input[1])
         if weights is None:
@@ -506,7 +503,7 @@ class _QdqWriter:
 
         source = node.input[0]
         if source in self.dequantized or source not in {o for n in self.nodes for o in n.output}:
-            source = self._input(source)
+            source = self._qdq(source)
         self.nodes.append(onnx.helper.make_node("Relu", [source], [node.output[0]], name=node.name))
         hi = self.ranges[node.output[0]][1]
         self._qdq(node.output[0], activation_quant(0.0, hi))
